@@ -1,0 +1,53 @@
+"""PyTorch implementations: `torch.func` and `torch.autograd.grad`."""
+
+import torch
+
+
+def _leaf(x):
+    return x if x.requires_grad else x.detach().requires_grad_(True)
+
+
+def jvp(fn, x, v):
+    return torch.func.jvp(fn, (x,), (v,))
+
+
+def vjp(fn, x, u):
+    x = _leaf(x)
+    y = fn(x)
+    (g,) = torch.autograd.grad(y, x, grad_outputs=u, create_graph=True)
+    return y, g
+
+
+def batch_jacobian(fn, x):
+    def one(xi):
+        return fn(xi[None])[0]
+
+    return torch.func.vmap(torch.func.jacrev(one))(x)
+
+
+def input_gradient(fn, x):
+    x = _leaf(x)
+    y = fn(x)
+    (g,) = torch.autograd.grad(y, x, grad_outputs=torch.ones_like(y),
+                               create_graph=True)
+    return g
+
+
+def value_and_grad(fn, variables):
+    # Gradients accumulate in `.grad`: reset them so each phase sees only
+    # its own loss (forgetting this silently mixes phases).
+    for v in variables:
+        v.value.grad = None
+    loss, aux = fn()
+    loss.backward()
+    grads = [v.value.grad for v in variables]
+    for v in variables:
+        v.value.grad = None
+    return loss.detach(), aux, grads
+
+
+class AdversarialTrainer:
+    """`train_step(data)` for the torch trainer (eager)."""
+
+    def train_step(self, data):
+        return self.run_phases(data)

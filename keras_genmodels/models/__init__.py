@@ -1,0 +1,1 @@
+"""Model families: one `keras.Model` subclass per file."""
