@@ -16,13 +16,18 @@ _SCRIPT = r"""
 import sys
 import numpy as np
 import tensorflow as tf
-path, sig, inp, out = sys.argv[1:5]
+path, inp, out = sys.argv[1:4]
 loaded = tf.saved_model.load(path)
-fn = loaded.signatures[sig]
-inputs = {k: tf.constant(v) for k, v in np.load(inp, allow_pickle=False).items()}
-result = fn(**inputs)
+results = {}
+for key, value in np.load(inp, allow_pickle=False).items():
+    sig, name = key.split("/", 1)
+    results.setdefault(sig, {})[name] = tf.constant(value)
+outputs = {}
+for sig, inputs in results.items():
+    for name, value in loaded.signatures[sig](**inputs).items():
+        outputs[sig + "/" + name] = value.numpy()
 assert not any(m.startswith("keras_genmodels") for m in sys.modules)
-np.savez(out, **{k: v.numpy() for k, v in result.items()})
+np.savez(out, **outputs)
 """
 
 
@@ -36,15 +41,29 @@ def _env():
 
 def call_saved_model(path, signature, **inputs):
     """Return `{output_name: np.ndarray}` of `signature` applied to `inputs`."""
+    return call_signatures(path, {signature: inputs})[signature]
+
+
+def call_signatures(path, calls):
+    """Several signatures in one TF-only process.
+
+    `calls` is `{signature: {input_name: array}}`; returns
+    `{signature: {output_name: np.ndarray}}`.
+    """
     with tempfile.TemporaryDirectory() as d:
         inp, out = pathlib.Path(d) / "in.npz", pathlib.Path(d) / "out.npz"
-        np.savez(inp, **{k: np.asarray(v) for k, v in inputs.items()})
+        np.savez(inp, **{f"{sig}/{k}": np.asarray(v)
+                         for sig, inputs in calls.items() for k, v in inputs.items()})
         proc = subprocess.run(
-            [sys.executable, "-c", _SCRIPT, str(path), signature, str(inp), str(out)],
+            [sys.executable, "-c", _SCRIPT, str(path), str(inp), str(out)],
             capture_output=True, text=True, env=_env(), cwd=d)
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr[-4000:])
-        return dict(np.load(out))
+        results = {}
+        for key, value in np.load(out).items():
+            sig, name = key.split("/", 1)
+            results.setdefault(sig, {})[name] = value
+        return results
 
 
 def saved_model_cli_show(path):

@@ -131,14 +131,14 @@ def test_image_dataset_feeds_fit_and_loss_decreases():
     import keras
 
     keras.utils.set_random_seed(0)
-    ds = image_dataset("digits", batch_size=64, seed=0, drop_remainder=True)
+    ds = image_dataset("digits", batch_size=64, seed=0, drop_remainder=True, repeat=True)
     ds = ds.map(lambda x: (x, x))
     inputs = keras.Input((8, 8, 1))
     h = keras.layers.Dense(64, activation="sigmoid")(keras.layers.Flatten()(inputs))
     outputs = keras.layers.Reshape((8, 8, 1))(h)
     model = keras.Model(inputs, outputs)
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
-    history = model.fit(ds, epochs=3, verbose=0)
+    history = model.fit(ds, epochs=3, steps_per_epoch=8, verbose=0)
     losses = history.history["loss"]
     assert np.isfinite(losses).all() and losses[-1] < 0.8 * losses[0], losses
 
@@ -256,6 +256,8 @@ def test_image_dataset_argument_errors(indexed):
         image_dataset((x, y, y))
     with pytest.raises(DataError, match="labels in"):
         image_dataset((x, -np.ones(50, int)), with_labels=True)
+    with pytest.raises(DataError, match="expected source to be 'digits'.*received int"):
+        load_images(123)
 
 
 # --- tensorflow-datasets ---------------------------------------------------------------------

@@ -199,7 +199,12 @@ def write_tsv_pairs(pairs, path):
 
 # ----------------------------------------------------------------------------- tfds
 def load_tfds_pairs(name, split="train", data_dir=None, max_pairs=None):
-    """Load a prepared tensorflow-datasets translation dataset as string pairs.
+    """Load a tensorflow-datasets translation dataset as `(source, target)` string pairs.
+
+    Like the image loaders (`keras_genmodels.data.tfds_source`): data already prepared in
+    `data_dir` is read without network access; otherwise the download host is probed for a
+    few seconds and a `DataError` is raised at once when it does not answer (instead of
+    tfds' ~200 s of retries); only a reachable host leads to `download_and_prepare()`.
 
     Args:
         name: str. Builder name with config, e.g. `"ted_hrlr_translate/ru_to_en"`; the
@@ -209,30 +214,48 @@ def load_tfds_pairs(name, split="train", data_dir=None, max_pairs=None):
         max_pairs: optional int cap.
 
     Raises:
-        DataError: tfds is missing, the name is unknown, or the data is not prepared in
-            `data_dir` (this never downloads: prepare it on a machine with network access).
+        DataError: unknown name, not a supervised translation dataset, or not prepared and
+            the download host unreachable.
     """
+    from keras_genmodels.data import tfds_source
+
     try:
         import tensorflow_datasets as tfds
     except ImportError as e:
         raise DataError(f"expected tensorflow-datasets to be installed to load '{name}', "
                         f"received ImportError: {e}") from None
+    if not tfds_source.is_tfds_name(name, data_dir):
+        raise DataError(f"expected a tensorflow-datasets translation dataset name such as "
+                        f"'ted_hrlr_translate/ru_to_en', received {name!r} (unknown)")
     try:
         builder = tfds.builder(name, data_dir=data_dir)
-    except Exception as e:  # noqa: BLE001 - unknown names raise several tfds error types
-        raise DataError(f"expected a tensorflow-datasets builder name such as "
-                        f"'ted_hrlr_translate/ru_to_en', received '{name}' "
+    except Exception as e:  # noqa: BLE001 - bad configs raise several tfds error types
+        raise DataError(f"expected a valid tensorflow-datasets name, received {name!r} "
                         f"({type(e).__name__}: {str(e).splitlines()[0][:200]})") from None
-    if not builder.is_prepared():
-        raise DataError(
-            f"expected tfds dataset '{name}' prepared under '{builder.data_dir}', received no "
-            f"data there; this loader never downloads (no network here): run "
-            f"tfds.builder('{name}').download_and_prepare() where the network is available "
-            f"and pass data_dir=, or use a TSV file of pairs (read_tsv_pairs)")
     keys = builder.info.supervised_keys
     if not keys:
         raise DataError(f"expected a translation dataset with supervised (source, target) "
-                        f"keys, received '{name}' without them")
+                        f"keys, received {name!r} without them")
+    try:
+        prepared = bool(builder.is_prepared())
+    except Exception:  # noqa: BLE001
+        prepared = False
+    if not prepared:
+        probe = tfds_source.start_probe()
+        reachable, reason = probe.result()
+        if not reachable:
+            raise DataError(
+                f"cannot load tensorflow-datasets dataset {name!r}: expected prepared data in "
+                f"{builder.data_dir} or network access to download it, received neither "
+                f"(download host {probe.target} unreachable: {reason}). Alternatives: "
+                f"--dataset dates (generated offline) or a TSV file of "
+                f"source<TAB>target pairs, or prepare the dataset with tfds where the "
+                f"network is available and pass its folder as data_dir")
+        try:
+            builder.download_and_prepare()
+        except Exception as e:  # noqa: BLE001
+            raise DataError(f"cannot download tensorflow-datasets dataset {name!r}: "
+                            f"{type(e).__name__}: {str(e)[:300]}") from None
     ds = builder.as_dataset(split=split, as_supervised=True)
     if max_pairs is not None:
         ds = ds.take(max_pairs)
@@ -302,7 +325,7 @@ def build_vocabulary(texts, level="char", standardize=None, max_tokens=None):
         max_tokens=None if max_tokens is None else max_tokens + 2, standardize=standardize,
         split="character" if level == "char" else "whitespace", output_mode="int")
     layer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024))
-    vocab = [t for t in layer.get_vocabulary() if t not in (PAD, UNK)]
+    vocab = [str(t) for t in layer.get_vocabulary() if t not in (PAD, UNK, START, END)]
     if not vocab:
         raise DataError("expected texts with at least one token to build a vocabulary, "
                         "received only empty strings")
@@ -375,7 +398,8 @@ def encode_numpy(layer, texts, max_length):
     if not texts:
         return np.zeros((0, max_length), "int32"), np.zeros((0,), bool)
     ds = tf.data.Dataset.from_tensor_slices(tf.constant(texts, tf.string)).batch(4096)
-    ds = ds.map(lambda t: tokenize(layer, t, max_length))
+    ds = ds.map(tf.autograph.experimental.do_not_convert(
+        lambda t: tokenize(layer, t, max_length)))
     ids, trunc = zip(*[(a, b) for a, b in ds.as_numpy_iterator()])
     return np.concatenate(ids).astype("int32"), np.concatenate(trunc)
 

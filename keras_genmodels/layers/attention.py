@@ -47,6 +47,7 @@ class BahdanauAttention(keras.layers.Layer):
 
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.units = units
         self.query_dense = keras.layers.Dense(units, use_bias=False, name="query_dense")
         self.value_dense = keras.layers.Dense(units, name="value_dense")
@@ -98,6 +99,7 @@ class LuongAttention(keras.layers.Layer):
 
     def __init__(self, score="general", **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         if score not in ("general", "dot"):
             raise ValueError(f"expected score 'general' or 'dot', received {score!r}")
         self.score = score

@@ -68,7 +68,9 @@ def gaussian_log_prob(z, mean=None, log_var=None):
         Tensor of shape `z.shape[:-1]` in nats.
     """
     z = ops.convert_to_tensor(z)
-    centred = z if mean is None else z - mean
+    centred = z if mean is None else z - ops.convert_to_tensor(mean, z.dtype)
+    if log_var is not None:
+        log_var = ops.convert_to_tensor(log_var, z.dtype)
     if log_var is None:
         terms = LOG_2PI + ops.square(centred)
     else:

@@ -128,8 +128,16 @@ class Seq2Seq(GenerativeModel):
 
         self.source_vectorizer = text_data.vectorizer(self.source_vocabulary, level,
                                                       standardize)
-        self.target_vectorizer = text_data.vectorizer(self.target_vocabulary, level,
+        # Ids 2 and 3 are "[START]" and "[END]": the vectorizer numbers the vocabulary from 2.
+        self.target_vectorizer = text_data.vectorizer(TARGET_SPECIALS[2:] +
+                                                      self.target_vocabulary, level,
                                                       standardize)
+        # The vectorizers run only in tf.data and in the export graph, never inside the
+        # trainable step; mark them jit-safe so `jit_compile="auto"` still compiles the
+        # train step (a lookup layer in the model otherwise turns XLA/jax.jit off).
+        for vec in (self.source_vectorizer, self.target_vectorizer):
+            for layer in vec._flatten_layers():
+                layer.supports_jit = True
         self.source_embedding = keras.layers.Embedding(self.source_size, embedding_dim,
                                                        name="source_embedding")
         encoder_rnn = _rnn(cell, units, name="encoder_rnn")
@@ -303,7 +311,7 @@ class Seq2Seq(GenerativeModel):
         tgt_vocab = text_data.build_vocabulary([p[1] for p in pairs], level, standardize,
                                                max_tokens)
         src_layer = text_data.vectorizer(src_vocab, level, standardize)
-        tgt_layer = text_data.vectorizer(tgt_vocab, level, standardize)
+        tgt_layer = text_data.vectorizer(TARGET_SPECIALS[2:] + tgt_vocab, level, standardize)
         big = 1 + max(len(p[0]) for p in pairs) * 4 + max(len(p[1]) for p in pairs) * 4
         s_ids, _ = text_data.encode_numpy(src_layer, [p[0] for p in pairs], big)
         t_ids, _ = text_data.encode_numpy(tgt_layer, [p[1] for p in pairs], big)

@@ -1,0 +1,189 @@
+"""`genmodels` / `python -m keras_genmodels`: train, export, sample, reconstruct, translate.
+
+`--backend` (anywhere on the command line) sets KERAS_BACKEND before Keras
+is first imported, so it really selects the backend. Bad arguments, unknown
+model or dataset names, and unreadable files exit with code 2 and a usage
+message before any training starts.
+
+Examples::
+
+    genmodels train autoencoder --dataset digits --epochs 50 --backend jax
+    genmodels reconstruct --model saved_models/autoencoder/model.keras
+    genmodels export saved_models/autoencoder/model.keras --name autoencoder
+"""
+
+import argparse
+import importlib
+import os
+import pathlib
+import sys
+
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def _apply_backend(argv):
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--backend")
+    known, _ = pre.parse_known_args(argv)
+    if known.backend in BACKENDS:
+        if "keras" in sys.modules and known.backend != os.environ.get("KERAS_BACKEND"):
+            import keras
+
+            if keras.backend.backend() != known.backend:
+                raise SystemExit(
+                    f"genmodels: keras was already imported with backend "
+                    f"{keras.backend.backend()!r}; cannot switch to {known.backend!r}.")
+        os.environ["KERAS_BACKEND"] = known.backend
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _common(parser):
+    parser.add_argument("--backend", choices=BACKENDS,
+                        help="Keras backend (default: $KERAS_BACKEND or tensorflow)")
+
+
+def build_parser():
+    from keras_genmodels.data import DATASETS
+    from keras_genmodels.tasks import TASKS
+
+    parser = argparse.ArgumentParser(
+        prog="genmodels", description="Classic generative models on Keras 3.")
+    _common(parser)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a model, save it and export it")
+    models = train.add_subparsers(dest="model", required=True, metavar="MODEL",
+                                  help=f"one of: {', '.join(TASKS)}")
+    for name, module in TASKS.items():
+        task = importlib.import_module(module)
+        sub = models.add_parser(name, help=(task.__doc__ or "").strip().splitlines()[0])
+        _common(sub)
+        sub.add_argument("--dataset", default=getattr(task, "DEFAULT_DATASET", "digits"),
+                         help=f"name ({', '.join(DATASETS)}) or local .npz/IDX path")
+        sub.add_argument("--test-dataset", default=None,
+                         help="held-out data for a local --dataset file (default: 10%% of it)")
+        sub.add_argument("--data-dir", default=None, help="tensorflow-datasets data_dir")
+        sub.add_argument("--epochs", type=_positive_int, default=getattr(task, "DEFAULT_EPOCHS", 20))
+        sub.add_argument("--batch-size", type=_positive_int, default=64)
+        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--name", default=name, help="export name (default: the model name)")
+        sub.add_argument("--export-dir", type=pathlib.Path, default=pathlib.Path("saved_models"))
+        sub.add_argument("--no-export", action="store_true", help="skip the SavedModel export")
+        sub.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
+                         help="Keras fit verbosity (1: progress bar)")
+        task.add_arguments(sub)
+
+    export = commands.add_parser("export", help="export a .keras file for TF Serving")
+    _common(export)
+    export.add_argument("keras_file", type=pathlib.Path)
+    export.add_argument("--name", required=True)
+    export.add_argument("--export-dir", type=pathlib.Path, default=pathlib.Path("saved_models"))
+    export.add_argument("--version", type=_positive_int, default=None)
+    export.add_argument("--serving-root", default=None,
+                        help="base_path prefix in models.config (e.g. /models)")
+
+    sample = commands.add_parser("sample", help="draw samples from a generative model to a PNG")
+    _common(sample)
+    sample.add_argument("--model", type=pathlib.Path, required=True, help=".keras file")
+    sample.add_argument("--n", type=_positive_int, default=64)
+    sample.add_argument("--label", type=int, default=None, help="class (conditional models)")
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--out", type=pathlib.Path, default=pathlib.Path("samples.png"))
+
+    recon = commands.add_parser("reconstruct", help="originals above reconstructions, to a PNG")
+    _common(recon)
+    recon.add_argument("--model", type=pathlib.Path, required=True, help=".keras file")
+    recon.add_argument("--dataset", default="digits")
+    recon.add_argument("--data-dir", default=None)
+    recon.add_argument("--n", type=_positive_int, default=10)
+    recon.add_argument("--out", type=pathlib.Path, default=pathlib.Path("reconstructions.png"))
+
+    if "seq2seq" in TASKS:
+        tr = commands.add_parser("translate", help="translate text with a trained seq2seq model")
+        _common(tr)
+        importlib.import_module(TASKS["seq2seq"]).add_translate_arguments(tr)
+    return parser
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
+    return value
+
+
+def _load(parser, path):
+    if not path.is_file():
+        parser.error(f"no model file at {path}")
+    import keras
+
+    import keras_genmodels.models.registry  # noqa: F401
+    try:
+        return keras.models.load_model(path)
+    except Exception as err:  # corrupt or foreign file
+        parser.error(f"cannot load {path}: {err}")
+
+
+def _sample(parser, args):
+    import keras
+
+    from keras_genmodels.plots.grid import save_image_grid
+
+    model = _load(parser, args.model)
+    if not hasattr(model, "sample"):
+        parser.error(f"{type(model).__name__} cannot sample (it has no sample method)")
+    keras.utils.set_random_seed(args.seed)
+    labels = None if args.label is None else [args.label] * args.n
+    images = keras.ops.convert_to_numpy(model.sample(args.n, labels=labels))
+    print(f"saved {save_image_grid(images, args.out)}")
+
+
+def _reconstruct(parser, args):
+    import keras
+
+    from keras_genmodels.data import load_images
+    from keras_genmodels.plots.grid import save_image_grid
+
+    model = _load(parser, args.model)
+    x, _ = load_images(args.dataset, "test", data_dir=args.data_dir)
+    x = x[: args.n]
+    x_hat = keras.ops.convert_to_numpy(model.reconstruct(x))
+    print(f"saved {save_image_grid([x, x_hat], args.out, ['original', 'reconstruction'])}")
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _apply_backend(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+
+    from keras_genmodels.data.errors import DataError
+
+    try:
+        if args.command == "train":
+            from keras_genmodels.tasks import TASKS
+
+            importlib.import_module(TASKS[args.model]).train(args)
+        elif args.command == "export":
+            from keras_genmodels.export import export_model
+
+            print(export_model(args.keras_file, args.name, args.export_dir,
+                               args.version, args.serving_root))
+        elif args.command == "sample":
+            _sample(parser, args)
+        elif args.command == "reconstruct":
+            _reconstruct(parser, args)
+        elif args.command == "translate":
+            from keras_genmodels.tasks import TASKS
+
+            importlib.import_module(TASKS["seq2seq"]).translate(args)
+    except (DataError, FileNotFoundError, FileExistsError) as err:
+        parser.error(str(err))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Generator and discriminator builders of the GAN family.
+
+Every builder returns a functional `keras.Model` built from `keras.Input`
+(so the GAN is built at construction), with its layers created inside
+`keras.name_scope(name)`. Conditional networks take the label as a second
+input, already one-hot encoded: `(batch, num_classes)` for the generator,
+`(batch, packing * num_classes)` for the discriminator.
+
+Shapes:
+    generator:     `(batch, latent_dim)` [, `(batch, K)`] -> `(batch, *data_shape)`
+    discriminator: `(batch, *packed_shape)` [, `(batch, packing * K)`]
+                   -> logits `(batch, 1)`
+
+where `packed_shape` is `data_shape` with its last axis multiplied by the
+PacGAN packing degree (see `packed_shape`).
+"""
+
+import math
+
+import keras
+from keras import layers
+
+
+def packed_shape(data_shape, packing):
+    """Shape of one packed discriminator input: last axis times `packing`.
+
+    `(2,)` with packing 4 -> `(8,)`; `(28, 28, 1)` -> `(28, 28, 4)` (PacGAN
+    concatenates images along channels, Lin et al. 2018, Sec. 3).
+    """
+    return tuple(data_shape[:-1]) + (data_shape[-1] * packing,)
+
+
+def default_filters(data_shape, base=64):
+    """DCGAN filters for an image shape: `n` stride-2 blocks, the largest
+    `n <= 3` such that H and W are divisible by `2**n` and the first map is
+    at least 2x2 (8x8 -> 2 blocks from 2x2; 28x28 -> 2 from 7x7; 32x32 -> 3
+    from 4x4). Filters double towards the low-resolution end:
+    `(base * 2**(n-1), ..., base)`.
+    """
+    height, width = data_shape[0], data_shape[1]
+    n = 0
+    for candidate in (1, 2, 3):
+        if (height % 2 ** candidate == 0 and width % 2 ** candidate == 0
+                and height // 2 ** candidate >= 2 and width // 2 ** candidate >= 2):
+            n = candidate
+    if n == 0:
+        raise ValueError(
+            "DCGAN expects image height and width divisible by 2 with at "
+            f"least 4 pixels; received data_shape={tuple(data_shape)}.")
+    return tuple(base * 2 ** (n - 1 - i) for i in range(n))
+
+
+def _inputs(first_shape, first_name, label_dim, name):
+    first = keras.Input(tuple(first_shape), name=f"{name}_{first_name}")
+    if not label_dim:
+        return [first], first, None
+    label = keras.Input((label_dim,), name=f"{name}_label")
+    return [first, label], first, label
+
+
+def _model(inputs, outputs, name):
+    return keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs, name=name)
+
+
+def mlp_generator(latent_dim, data_shape, hidden_units=(128, 128),
+                  activation="relu", output_activation=None, num_classes=None,
+                  name="generator"):
+    """MLP generator: `[z, onehot(y)] -> Dense(u, activation)... ->
+    Dense(prod(data_shape), output_activation) -> reshape`. With
+    `hidden_units=()` it is an affine map of the noise."""
+    with keras.name_scope(name):
+        inputs, x, label = _inputs((latent_dim,), "latent", num_classes, name)
+        if label is not None:
+            x = layers.Concatenate()([x, label])
+        for units in hidden_units:
+            x = layers.Dense(units, activation=activation)(x)
+        x = layers.Dense(math.prod(data_shape), activation=output_activation)(x)
+        outputs = layers.Reshape(tuple(data_shape))(x)
+    return _model(inputs, outputs, name)
+
+
+def mlp_discriminator(input_shape, hidden_units=(128, 128), activation="leaky_relu",
+                      label_dim=None, name="discriminator"):
+    """MLP discriminator: `flatten(x) [, label] -> Dense(u, activation)... ->
+    Dense(1)` (a logit)."""
+    with keras.name_scope(name):
+        inputs, x, label = _inputs(input_shape, "input", label_dim, name)
+        x = layers.Flatten()(x)
+        if label is not None:
+            x = layers.Concatenate()([x, label])
+        for units in hidden_units:
+            x = layers.Dense(units, activation=activation)(x)
+        outputs = layers.Dense(1)(x)
+    return _model(inputs, outputs, name)
+
+
+def dcgan_generator(latent_dim, data_shape, filters, output_activation="sigmoid",
+                    num_classes=None, kernel_size=4, name="generator"):
+    """DCGAN generator (Radford et al. 2016).
+
+    `[z, onehot(y)] -> Dense(h0*w0*filters[0]) -> BN -> ReLU -> reshape`,
+    then for each later `f` in `filters`: `Conv2DTranspose(f, stride 2)`,
+    BN, ReLU; and a last `Conv2DTranspose(C, stride 2, output_activation)`.
+    `len(filters)` stride-2 blocks take `H / 2**len(filters)` to `H`.
+    """
+    height, width, channels = data_shape
+    n = len(filters)
+    h0, w0 = height // 2 ** n, width // 2 ** n
+    if h0 * 2 ** n != height or w0 * 2 ** n != width or h0 < 1:
+        raise ValueError(
+            f"DCGAN generator with {n} stride-2 blocks expects H and W "
+            f"divisible by {2 ** n}; received data_shape={tuple(data_shape)}.")
+    with keras.name_scope(name):
+        inputs, x, label = _inputs((latent_dim,), "latent", num_classes, name)
+        if label is not None:
+            x = layers.Concatenate()([x, label])
+        x = layers.Dense(h0 * w0 * filters[0], use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        x = layers.Reshape((h0, w0, filters[0]))(x)
+        for f in filters[1:]:
+            x = layers.Conv2DTranspose(f, kernel_size, strides=2, padding="same",
+                                       use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.ReLU()(x)
+        outputs = layers.Conv2DTranspose(channels, kernel_size, strides=2,
+                                         padding="same",
+                                         activation=output_activation)(x)
+    return _model(inputs, outputs, name)
+
+
+def dcgan_discriminator(input_shape, filters, label_dim=None, kernel_size=4,
+                        name="discriminator"):
+    """DCGAN discriminator without batch normalisation (so its input
+    gradient, used by WGAN-GP, involves no batch statistics).
+
+    `x [, label map] -> Conv2D(f, stride 2) + LeakyReLU(0.2)` for each `f`
+    in `reversed(filters)`, then Flatten and `Dense(1)`. A label enters as
+    one extra channel: `Dense(H*W)` of the one-hot code, reshaped to
+    `(H, W, 1)`.
+    """
+    height, width = input_shape[0], input_shape[1]
+    with keras.name_scope(name):
+        inputs, x, label = _inputs(input_shape, "input", label_dim, name)
+        if label is not None:
+            label_map = layers.Dense(height * width)(label)
+            label_map = layers.Reshape((height, width, 1))(label_map)
+            x = layers.Concatenate()([x, label_map])
+        for f in reversed(filters):
+            x = layers.Conv2D(f, kernel_size, strides=2, padding="same")(x)
+            x = layers.LeakyReLU(0.2)(x)
+        x = layers.Flatten()(x)
+        outputs = layers.Dense(1)(x)
+    return _model(inputs, outputs, name)

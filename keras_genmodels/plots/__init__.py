@@ -1,0 +1,1 @@
+"""Figures (matplotlib, Agg backend): image grids, latent maps, curves."""

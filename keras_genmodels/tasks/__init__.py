@@ -1,0 +1,9 @@
+"""Registry of CLI tasks: model name -> module implementing it.
+
+A task module defines `add_arguments(parser)` (its model's options) and
+`train(args)`; the CLI imports it only after `--backend` has been applied.
+"""
+
+TASKS = {
+    "autoencoder": "keras_genmodels.tasks.autoencoder",
+}

@@ -1,0 +1,52 @@
+"""`genmodels train autoencoder`: train, save, picture, export."""
+
+import numpy as np
+
+
+def add_arguments(parser):
+    parser.add_argument("--code-size", type=int, default=16, help="code dimension (default 16)")
+    parser.add_argument("--architecture", choices=["dense", "conv"], default="dense")
+    parser.add_argument("--hidden-units", default="256",
+                        help="comma-separated dense hidden layer sizes (default 256)")
+    parser.add_argument("--loss", choices=["mse", "bce"], default="mse")
+    parser.add_argument("--preset", choices=["lecture"], default=None,
+                        help="a named network (overrides the options above)")
+    parser.add_argument("--learning-rate", type=float, default=2e-3)
+
+
+def build(args, input_shape):
+    from keras_genmodels.models.autoencoder import Autoencoder
+
+    if args.preset:
+        return Autoencoder.from_preset(args.preset, input_shape=input_shape)
+    hidden = tuple(int(u) for u in args.hidden_units.split(",") if u.strip())
+    return Autoencoder(input_shape, args.code_size, architecture=args.architecture,
+                       hidden_units=hidden, reconstruction_loss=args.loss)
+
+
+def train(args):
+    import keras
+
+    from keras_genmodels.data import image_dataset
+    from keras_genmodels.export import export_model
+    from keras_genmodels.plots.grid import save_image_grid
+    from keras_genmodels.tasks.common import save_keras_atomically, split_for_training
+
+    x_tr, _, x_te, _ = split_for_training(args)
+    model = build(args, x_tr.shape[1:])
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+    train_ds = image_dataset(x_tr, batch_size=args.batch_size, seed=args.seed)
+    test_ds = image_dataset(x_te, batch_size=args.batch_size, shuffle=False)
+    model.fit(train_ds, validation_data=test_ds, epochs=args.epochs, verbose=args.verbose)
+
+    x_hat = keras.ops.convert_to_numpy(model.reconstruct(x_te))
+    mse = float(np.mean((x_hat - x_te) ** 2))
+    out = args.export_dir / args.name
+    keras_path = save_keras_atomically(model, out / "model.keras")
+    png = save_image_grid([x_te[:10], x_hat[:10]], out / "reconstructions.png",
+                          row_titles=["original", "reconstruction"],
+                          title=f"{args.name}: test MSE {mse:.4f}")
+    print(f"test reconstruction MSE: {mse:.5f}")
+    print(f"saved {keras_path}\nsaved {png}")
+    if not args.no_export:
+        print(f"exported {export_model(model, args.name, args.export_dir)}")

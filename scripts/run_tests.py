@@ -1,0 +1,70 @@
+"""Run the test suite once per Keras backend, each in its own process.
+
+Usage: python scripts/run_tests.py [--backends tensorflow,jax,torch] [pytest args...]
+
+Prints pytest's output for each backend, then one summary line per backend
+and a closing total; exits non-zero if any backend failed, errored or ran
+no tests.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+BACKENDS = ("tensorflow", "jax", "torch")
+COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)")
+
+
+def run(backend, pytest_args):
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2",
+               TF_ENABLE_ONEDNN_OPTS="0", MPLBACKEND="Agg")
+    print(f"\n===== KERAS_BACKEND={backend} =====", flush=True)
+    start = time.time()
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                             *pytest_args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    last = ""
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        if COUNT.search(line):
+            last = line
+    proc.wait()
+    counts = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+    for n, kind in COUNT.findall(last):
+        kind = "errors" if kind.startswith("error") else kind
+        if kind in counts:
+            counts[kind] += int(n)
+    return proc.returncode, counts, time.time() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", default=",".join(BACKENDS))
+    args, pytest_args = parser.parse_known_args()
+    backends = [b for b in args.backends.split(",") if b]
+    unknown = set(backends) - set(BACKENDS)
+    if unknown:
+        parser.error(f"unknown backend(s) {sorted(unknown)}; expected some of {BACKENDS}")
+    results = {b: run(b, pytest_args or ["tests"]) for b in backends}
+    print("\n===== summary =====")
+    ok = True
+    total = {"passed": 0, "failed": 0, "skipped": 0}
+    for backend, (rc, counts, seconds) in results.items():
+        good = rc == 0 and counts["passed"] > 0
+        ok &= good
+        for k in total:
+            total[k] += counts[k]
+        total["failed"] += counts["errors"]
+        print(f"{backend:>10}: {'OK  ' if good else 'FAIL'} {counts['passed']} passed, "
+              f"{counts['failed']} failed, {counts['errors']} errors, "
+              f"{counts['skipped']} skipped in {seconds:.0f} s (exit {rc})")
+    print(f"all backends: {total['passed']} passed, {total['failed']} failed, "
+          f"{total['skipped']} skipped")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""The GAN family: k discriminator steps, save/load resume, the optimal
+discriminator D*, the WGAN-GP penalty, packing, DCGAN shapes, and the
+`generate` SavedModel signature served from a TensorFlow-only process."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_genmodels.export import export_model
+from keras_genmodels.losses import adversarial as L
+from keras_genmodels.models.gan import GAN, WGANGP
+from keras_genmodels.models.gan_networks import default_filters
+from tests.conftest import to_numpy
+from tests.serving import call_saved_model
+
+RING = np.stack([np.cos(np.arange(8) * np.pi / 4), np.sin(np.arange(8) * np.pi / 4)], 1)
+
+
+def ring_data(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return (RING[rng.integers(8, size=n)] + 0.05 * rng.standard_normal((n, 2))).astype("float32")
+
+
+def tiny_gan(cls=GAN, **kwargs):
+    kwargs = {"data_shape": (2,), "latent_dim": 2, "generator_units": (8,),
+              "discriminator_units": (8,), "seed": 1, **kwargs}
+    return cls(**kwargs)
+
+
+def iterations(model):
+    return {n: int(to_numpy(o.iterations)) for n, o in model.phase_optimizers.items()}
+
+
+# --- losses ---------------------------------------------------------------
+
+def test_losses_match_closed_forms_and_are_stable():
+    r = np.array([[-3.0], [0.5], [2.0]], "float32")
+    f = np.array([[1.0], [-0.5], [-4.0]], "float32")
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    expected_d = -np.mean(np.log(sig(r))) - np.mean(np.log(1 - sig(f)))
+    assert float(L.discriminator_loss(r, f)) == pytest.approx(expected_d, rel=1e-5)
+    assert float(L.generator_minimax_loss(f)) == pytest.approx(
+        np.mean(np.log(1 - sig(f))), rel=1e-5)
+    assert float(L.generator_non_saturating_loss(f)) == pytest.approx(
+        -np.mean(np.log(sig(f))), rel=1e-5)
+    assert float(L.discriminator_loss(np.zeros((4, 1)), np.zeros((4, 1)))) == \
+        pytest.approx(2 * math.log(2), rel=1e-6)
+    # Logits far beyond float32's sigmoid range stay finite.
+    big = np.array([[200.0], [-200.0]], "float32")
+    assert float(L.discriminator_loss(big, -big)) == pytest.approx(200.0, rel=1e-5)
+    assert float(L.generator_non_saturating_loss(-big[:1])) == pytest.approx(200.0, rel=1e-5)
+
+
+# --- the training step ----------------------------------------------------
+
+def test_chunks_are_consecutive_and_distinct():
+    model = tiny_gan(discriminator_steps=3, packing=2)
+    x = np.arange(26, dtype="float32").reshape(13, 2)  # 13 = 3 chunks of 4, 1 left
+    chunks = [to_numpy(model._chunk(ops.convert_to_tensor(x), i)[0]) for i in range(3)]
+    for i, c in enumerate(chunks):
+        np.testing.assert_array_equal(c, x[4 * i:4 * i + 4])
+
+
+def test_k3_gives_three_discriminator_updates_per_generator_update():
+    model = tiny_gan(discriminator_steps=3)
+    model.compile()
+    history = model.fit(ring_data(384), batch_size=96, epochs=2, verbose=0, shuffle=False)
+    assert iterations(model) == {"discriminator": 24, "generator": 8}
+    assert set(history.history) == {"d_loss", "g_loss", "d_real", "d_fake"}
+    assert all(np.isfinite(v[-1]) for v in history.history.values())
+
+
+def test_optimizer_and_seed_state_survive_save_and_training_resumes(tmp_path):
+    """Two Adam optimizers, k=2: a model saved after 2 epochs, reloaded and
+    trained one more epoch gives the same losses as the uninterrupted run."""
+    x = ring_data(256)
+
+    def compiled():
+        model = tiny_gan(discriminator_steps=2, prior="uniform")
+        model.compile(optimizers={"discriminator": keras.optimizers.Adam(1e-2, 0.5),
+                                  "generator": keras.optimizers.Adam(5e-3, 0.5)})
+        return model
+
+    model = compiled()
+    model.fit(x, batch_size=64, epochs=2, verbose=0, shuffle=False)
+    path = tmp_path / "gan.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded) is GAN and loaded.prior == "uniform"
+    assert iterations(loaded) == iterations(model) == {"discriminator": 16, "generator": 8}
+    np.testing.assert_array_equal(to_numpy(loaded.seed_generator.state),
+                                  to_numpy(model.seed_generator.state))
+    h_model = model.fit(x, batch_size=64, epochs=1, verbose=0, shuffle=False).history
+    h_loaded = loaded.fit(x, batch_size=64, epochs=1, verbose=0, shuffle=False).history
+    for key in ("d_loss", "g_loss", "d_real", "d_fake"):
+        assert h_loaded[key][0] == pytest.approx(h_model[key][0], abs=1e-5), key
+    for a, b in zip(model.generator.get_weights(), loaded.generator.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert iterations(loaded) == {"discriminator": 24, "generator": 12}
+
+
+def normal_pdf(x, mean, std):
+    return np.exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))
+
+
+def test_trained_discriminator_matches_optimal_discriminator():
+    """G frozen as the affine map G(z) = 1.0 z + 0.0 of z ~ N(0, 1), so
+    p_g = N(0, 1); data N(1, 0.5^2). D trained alone approaches
+    D*(x) = p_data / (p_data + p_g) (Goodfellow et al., Prop. 1)."""
+    model = GAN(data_shape=(1,), latent_dim=1, generator_units=(),
+                discriminator_units=(32, 32), seed=0)
+    model.generator.set_weights([np.ones((1, 1), "float32"), np.zeros((1,), "float32")])
+    model.compile(optimizers={"discriminator": keras.optimizers.Adam(1e-2),
+                              "generator": keras.optimizers.SGD(0.0)})  # frozen
+    steps, batch = 700, 4096
+    x = (1.0 + 0.5 * np.random.default_rng(0).standard_normal((steps * batch, 1)))
+    model.fit(x.astype("float32"), batch_size=batch, epochs=1, verbose=0, shuffle=False)
+    grid = np.linspace(-6, 6, 601).astype("float32")[:, None]
+    p_data, p_g = normal_pdf(grid, 1.0, 0.5), normal_pdf(grid, 0.0, 1.0)
+    d_star = p_data / (p_data + p_g)
+    region = (p_data + p_g) >= 0.05 * (p_data + p_g).max()
+    d = to_numpy(model.discriminate(grid))
+    assert np.abs(d - d_star)[region].max() < 0.05
+    np.testing.assert_array_equal(model.generator.get_weights()[0], [[1.0]])
+
+
+# --- WGAN-GP --------------------------------------------------------------
+
+def test_wgan_gp_penalty_matches_finite_differences():
+    model = tiny_gan(WGANGP, discriminator_units=(16,))
+    x_hat = np.random.default_rng(0).standard_normal((5, 2)).astype("float32")
+    gp = float(to_numpy(model.penalty(ops.convert_to_tensor(x_hat))))
+    critic = model.discriminator
+    h = 1e-3
+    grads = np.zeros((5, 2))
+    for j in range(2):
+        e = np.zeros((1, 2), "float32")
+        e[0, j] = h
+        up = to_numpy(critic(x_hat + e)).astype("float64")[:, 0]
+        down = to_numpy(critic(x_hat - e)).astype("float64")[:, 0]
+        grads[:, j] = (up - down) / (2 * h)
+    expected = np.mean((np.linalg.norm(grads, axis=1) - 1.0) ** 2)
+    assert gp == pytest.approx(expected, rel=1e-3, abs=1e-5)
+    assert expected > 1e-3  # a non-trivial penalty
+
+
+def test_wgan_gp_interpolation_coefficient_is_uniform_per_sample():
+    model = tiny_gan(WGANGP)
+    real = ops.ones((4000, 2))
+    fake = ops.zeros((4000, 2))
+    eps = to_numpy(model.interpolate(real, fake, seed=3))
+    np.testing.assert_array_equal(eps[:, 0], eps[:, 1])  # one coefficient per sample
+    assert eps.min() >= 0.0 and eps.max() <= 1.0  # a normal draw would leave [0, 1]
+    assert eps.mean() == pytest.approx(0.5, abs=0.03)
+    assert eps.var() == pytest.approx(1 / 12, abs=0.01)
+
+
+def test_wgan_gp_trains_with_packing_and_k():
+    model = tiny_gan(WGANGP, discriminator_steps=2, packing=2)
+    model.compile()
+    history = model.fit(ring_data(128), batch_size=64, epochs=1, verbose=0)
+    assert iterations(model) == {"discriminator": 4, "generator": 2}
+    assert history.history["gradient_penalty"][0] > 0
+    assert all(np.isfinite(v[0]) for v in history.history.values())
+
+
+# --- packing, networks, validation ------------------------------------------
+
+def test_pacgan_packs_consecutive_samples_along_last_axis():
+    vec = tiny_gan(packing=2)
+    x = np.arange(8, dtype="float32").reshape(4, 2)
+    np.testing.assert_array_equal(to_numpy(vec.pack(x)), [[0, 1, 2, 3], [4, 5, 6, 7]])
+    assert vec.discriminator.input_shape == (None, 4)
+    img = GAN(data_shape=(8, 8, 1), latent_dim=4, architecture="dcgan",
+              filters=(4, 2), packing=3)
+    images = np.random.rand(6, 8, 8, 1).astype("float32")
+    packed = to_numpy(img.pack(images))
+    assert packed.shape == (2, 8, 8, 3)
+    np.testing.assert_array_equal(packed[1, ..., 2], images[5, ..., 0])
+    assert to_numpy(img.discriminate(images)).shape == (2, 1)
+
+
+@pytest.mark.parametrize("shape,first", [((8, 8, 1), (2, 2)), ((28, 28, 1), (7, 7)),
+                                         ((32, 32, 3), (4, 4))])
+def test_dcgan_networks_for_each_image_size(shape, first):
+    filters = default_filters(shape)
+    assert len(filters) == int(math.log2(shape[0] // first[0]))
+    small = GAN(data_shape=shape, latent_dim=4, architecture="dcgan",
+                filters=tuple(max(f // 32, 2) for f in filters), num_classes=3,
+                output_activation="sigmoid")
+    reshape = [l for l in small.generator.layers if isinstance(l, keras.layers.Reshape)]
+    assert tuple(reshape[0].output.shape[1:3]) == first
+    x = to_numpy(small.generate(np.zeros((2, 4), "float32"), np.array([0, 2])))
+    assert x.shape == (2,) + shape and x.min() >= 0 and x.max() <= 1
+    assert to_numpy(small.discriminate(x, np.array([0, 2]))).shape == (2, 1)
+
+
+def test_invalid_arguments_are_rejected():
+    with pytest.raises(ValueError, match="generator_loss must be one of"):
+        tiny_gan(generator_loss="hinge")
+    with pytest.raises(ValueError, match="prior must be one of"):
+        tiny_gan(prior="cauchy")
+    with pytest.raises(ValueError, match="expects data_shape \\(H, W, C\\)"):
+        tiny_gan(architecture="dcgan")
+    with pytest.raises(ValueError, match="labels are required"):
+        tiny_gan(num_classes=3).generate(np.zeros((1, 2), "float32"))
+
+
+# --- conditional GAN and export --------------------------------------------
+
+def test_conditional_dcgan_trains_and_serves_generate_from_tensorflow(tmp_path, digits_split):
+    x, y = digits_split[0][:64], digits_split[1][:64]
+    model = GAN(data_shape=(8, 8, 1), latent_dim=4, architecture="dcgan", filters=(8, 4),
+                output_activation="sigmoid", num_classes=10, seed=0)
+    model.compile()
+    history = model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    assert iterations(model) == {"discriminator": 2, "generator": 2}
+    assert np.isfinite(history.history["g_loss"][0])
+    path = export_model(model, "cgan", base_dir=tmp_path)
+    latent = np.random.default_rng(0).standard_normal((5, 4)).astype("float32")
+    label = np.array([0, 3, 3, 9, 1], "int32")
+    served = call_saved_model(path, "generate", latent=latent, label=label)
+    np.testing.assert_allclose(served["image"], to_numpy(model.generate(latent, label)),
+                               atol=1e-5)
+
+
+def test_unconditional_generate_signature_served_from_tensorflow(tmp_path):
+    model = tiny_gan()
+    path = export_model(model, "gan", base_dir=tmp_path)
+    latent = np.random.default_rng(1).standard_normal((3, 2)).astype("float32")
+    served = call_saved_model(path, "generate", latent=latent)
+    assert set(served) == {"image"}
+    np.testing.assert_allclose(served["image"], to_numpy(model.generate(latent)), atol=1e-5)
