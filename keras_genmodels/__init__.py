@@ -1,1 +1,36 @@
-__version__ = '0.1.0'
+"""keras_genmodels: classic generative models for Keras 3 on TF, JAX and torch.
+
+Public names are resolved lazily (PEP 562), so `import keras_genmodels` does
+not import Keras: the command line sets KERAS_BACKEND first.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+_PUBLIC = {
+    "Autoencoder": "keras_genmodels.models.autoencoder",
+    "AdversarialModel": "keras_genmodels.models.adversarial",
+    "Phase": "keras_genmodels.models.adversarial",
+    "GenerativeModel": "keras_genmodels.models.base",
+    "export_model": "keras_genmodels.export",
+    "VAE": "keras_genmodels.models.vae",
+    "Seq2Seq": "keras_genmodels.models.seq2seq",
+}
+_SUBMODULES = ("backend", "data", "export", "losses", "metrics", "models", "networks",
+               "plots")
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"keras_genmodels.{name}")
+    raise AttributeError(f"module 'keras_genmodels' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(_PUBLIC) + list(_SUBMODULES) + ["__version__"])
+
+
+__all__ = sorted(_PUBLIC)

@@ -18,6 +18,8 @@ import os
 import pathlib
 import sys
 
+import numpy as np
+
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
@@ -136,7 +138,16 @@ def _sample(parser, args):
     if not hasattr(model, "sample"):
         parser.error(f"{type(model).__name__} cannot sample (it has no sample method)")
     keras.utils.set_random_seed(args.seed)
-    labels = None if args.label is None else [args.label] * args.n
+    num_classes = getattr(model, "num_classes", None)
+    if args.label is not None and not num_classes:
+        parser.error(f"--label given, but {type(model).__name__} is not conditional")
+    if args.label is not None and not 0 <= args.label < num_classes:
+        parser.error(f"--label must be in [0, {num_classes}); received {args.label}")
+    if num_classes:  # conditional: the given class, else every class in turn
+        labels = np.full(args.n, args.label) if args.label is not None else \
+            np.arange(args.n) % num_classes
+    else:
+        labels = None
     images = keras.ops.convert_to_numpy(model.sample(args.n, labels=labels))
     print(f"saved {save_image_grid(images, args.out)}")
 
@@ -148,9 +159,17 @@ def _reconstruct(parser, args):
     from keras_genmodels.plots.grid import save_image_grid
 
     model = _load(parser, args.model)
-    x, _ = load_images(args.dataset, "test", data_dir=args.data_dir)
+    if not hasattr(model, "reconstruct"):
+        parser.error(f"{type(model).__name__} cannot reconstruct (it has no encoder)")
+    x, y = load_images(args.dataset, "test", data_dir=args.data_dir)
     x = x[: args.n]
-    x_hat = keras.ops.convert_to_numpy(model.reconstruct(x))
+    if getattr(model, "num_classes", None):
+        if y is None:
+            parser.error(f"{args.dataset} has no labels; this conditional model needs them")
+        x_hat = model.reconstruct(x, y[: args.n].astype("int32"))
+    else:
+        x_hat = model.reconstruct(x)
+    x_hat = keras.ops.convert_to_numpy(x_hat)
     print(f"saved {save_image_grid([x, x_hat], args.out, ['original', 'reconstruction'])}")
 
 

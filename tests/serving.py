@@ -25,7 +25,10 @@ for key, value in np.load(inp, allow_pickle=False).items():
 outputs = {}
 for sig, inputs in results.items():
     for name, value in loaded.signatures[sig](**inputs).items():
-        outputs[sig + "/" + name] = value.numpy()
+        value = value.numpy()
+        if value.dtype == object:  # tf.string -> unicode, loadable without pickle
+            value = np.char.decode(value.astype(bytes), "utf-8")
+        outputs[sig + "/" + name] = value
 assert not any(m.startswith("keras_genmodels") for m in sys.modules)
 np.savez(out, **outputs)
 """

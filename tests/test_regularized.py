@@ -91,7 +91,7 @@ def test_linear_autoencoder_spans_pca_subspace(digits_split):
                      output_activation=None)
     ae.compile(optimizer=keras.optimizers.Adam(0.02))
     full_batch = tf.data.Dataset.from_tensors(x_tr).repeat()
-    ae.fit(full_batch, epochs=1, steps_per_epoch=300, verbose=0)
+    ae.fit(full_batch, epochs=1, steps_per_epoch=300, shuffle=False, verbose=0)
     kernel = to_numpy(ae.decoder.layers[-2].kernel)  # (8, 64)
     angle = subspace_angles(kernel.T, pca.components_.T).max()
     ae_mse = np.mean((_flat(to_numpy(ae.reconstruct(x_te))) - _flat(x_te)) ** 2)

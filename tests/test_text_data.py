@@ -120,3 +120,21 @@ def test_tokenisation_and_teacher_forcing_layout():
                                                                "[END]", "x", "y"]) == ["xy", ""]
     with pytest.raises(DataError, match="expected .source, target. string pairs"):
         text.check_pairs([("a", 1)])
+
+
+def test_word_level_tokens_and_load_pairs_dispatch(tmp_path):
+    vocab = text.build_vocabulary(["i see you", "you see"], level="word")
+    assert set(vocab) == {"i", "see", "you"}
+    layer = text.vectorizer(vocab, "word")
+    ids, truncated = text.encode_numpy(layer, ["you  see  me"], 3)
+    table = ["", "[UNK]"] + vocab
+    assert [table[i] for i in ids[0]] == ["you", "see", "[UNK]"] and not truncated[0]
+    full = ["", "[UNK]", "[START]", "[END]", "ja", "vizhu"]
+    assert text.detokenize_numpy([[4, 5, 3, 4]], full, "word") == ["ja vizhu"]
+    path = tmp_path / "pairs.tsv"
+    text.write_tsv_pairs([(f"s{i}", f"t{i}") for i in range(30)], path)
+    train, test = text.load_pairs(str(path), n_test=5)
+    assert len(train) == 27 and len(test) == 3  # held out: at most 10% of a file
+    assert not set(train) & set(test)
+    with pytest.raises(DataError, match="unknown"):
+        text.load_pairs("tfds:no_such_translation_set_xyz", data_dir=tmp_path)

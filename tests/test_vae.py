@@ -50,8 +50,8 @@ def trained_cvae(digits_split):
         num_classes=10,
         seed=2,
     )
-    model.compile(optimizer=keras.optimizers.Adam(3e-3))
-    model.fit((x_train, y_train), epochs=30, batch_size=64, verbose=0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    model.fit((x_train, y_train), epochs=10, batch_size=64, verbose=0)
     return model
 
 
@@ -135,7 +135,7 @@ def test_iwae_objective_is_tighter_than_elbo_objective(trained_vae, digits_split
     iwae_model = VAE.from_config({**trained_vae.get_config(), "iwae_samples": 20})
     iwae_model.set_weights(trained_vae.get_weights())
     elbo_loss = np.mean([
-        float(np_(trained_vae.compute_loss(x, training=False))) for _ in range(5)])
+        float(np_(trained_vae.compute_loss(x, training=False))) for _ in range(3)])
     iwae_loss = float(np_(iwae_model.compute_loss(x, training=False)))
     assert iwae_model(x)["decoder_output"].shape == (128, 20, 8, 8, 1)
     assert iwae_loss < elbo_loss - 0.05
@@ -144,9 +144,9 @@ def test_iwae_objective_is_tighter_than_elbo_objective(trained_vae, digits_split
 def test_conv_gaussian_iwae_variant_trains(digits_split):
     x = digits_split[0][:128]
     model = VAE(image_shape=(8, 8, 1), latent_dim=2, architecture="conv",
-                filters=[4, 8], likelihood="gaussian", iwae_samples=3, seed=0)
+                filters=[4], likelihood="gaussian", iwae_samples=2, seed=0)
     model.compile(optimizer=keras.optimizers.Adam(1e-2))
-    history = model.fit(x, epochs=3, batch_size=32, verbose=0).history
+    history = model.fit(x, epochs=3, batch_size=64, verbose=0).history
     assert set(history) >= {"loss", "reconstruction", "kl"}
     assert history["loss"][-1] < history["loss"][0]
     assert len(model.trainable_weights) > 0 and model.log_var_x is not None
@@ -157,9 +157,12 @@ def test_conv_gaussian_iwae_variant_trains(digits_split):
 
 def test_elbo_below_iwae_and_iwae_non_decreasing_in_k(trained_vae, digits_split):
     x = digits_split[2]
-    bound = elbo(trained_vae, x, num_samples=200, seed=0).mean()
-    estimates = [iwae_log_likelihood(trained_vae, x, k=k, batch_size=len(x), seed=k).mean()
-                 for k in (1, 10, 100)]
+    # Chunks of 10 samples: k=10, k=100 and the ELBO share one set of shapes
+    # (JAX's eager mode compiles every op once per shape).
+    rows = 10 * len(x)
+    bound = elbo(trained_vae, x, num_samples=100, max_rows=rows, seed=0).mean()
+    estimates = [iwae_log_likelihood(trained_vae, x, k=k, batch_size=len(x), max_rows=rows,
+                                     seed=k).mean() for k in (1, 10, 100)]
     assert bound <= estimates[1] <= estimates[2]
     assert estimates[0] <= estimates[1]
     # L_1 is an unbiased estimate of the ELBO.
@@ -204,6 +207,7 @@ def test_conditional_samples_are_classified_as_their_label(trained_cvae, digits_
     assert images.shape == (500, 8, 8, 1)
     predicted = classifier.predict(images.reshape(len(images), -1))
     assert np.mean(predicted == labels) >= 0.8
+    assert np.mean(predicted == (labels + 1) % 10) <= 0.2  # the check can fail
     with pytest.raises(ValueError, match="expected labels"):
         trained_cvae.sample(4)
     with pytest.raises(ValueError, match=r"expected inputs \(images, labels\)"):
@@ -367,3 +371,26 @@ def test_export_served_from_tensorflow_only_process(
         for key in want:
             np.testing.assert_allclose(got[key], np_(want[key]), atol=1e-5,
                                        err_msg=f"{path} {signature} {key}")
+
+
+# --- command line ----------------------------------------------------------
+
+
+def test_cli_train_vae_writes_model_pictures_and_metrics(tmp_path, monkeypatch):
+    import json
+
+    from keras_genmodels import cli
+    from keras_genmodels.tasks import TASKS
+
+    monkeypatch.setitem(TASKS, "vae", "keras_genmodels.tasks.vae")
+    cli.main(["train", "vae", "--epochs", "1", "--latent-dim", "2", "--hidden-units", "16",
+              "--nll-k", "5", "--no-export", "--verbose", "0", "--export-dir", str(tmp_path)])
+    out = tmp_path / "vae"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) >= {"loss", "reconstruction", "kl", "test_nll"}
+    assert 0 < metrics["test_nll"] < 64 * math.log(2) * 2  # nats for 8x8 grey digits
+    for name in ("model.keras", "samples.png", "reconstructions.png", "latent_map.png",
+                 "manifold.png"):
+        assert (out / name).is_file(), name
+    loaded = keras.models.load_model(out / "model.keras")
+    assert isinstance(loaded, VAE) and loaded.latent_dim == 2

@@ -265,13 +265,13 @@ def load_tfds_pairs(name, split="train", data_dir=None, max_pairs=None):
 def load_pairs(dataset, seed=0, n_train=20000, n_test=2000, data_dir=None):
     """Resolve a `--dataset` value to `(train_pairs, test_pairs)`.
 
-    `"dates"` -> `date_split(n_train, n_test, seed)`; a path ending in `.tsv`/`.txt` ->
-    `read_tsv_pairs`, with the last `n_test` pairs (after a seeded shuffle) held out;
+    `"dates"` -> `date_split(n_train, n_test, seed)`; an existing file or a path ending in
+    `.tsv`/`.txt` -> `read_tsv_pairs`, with the last `n_test` pairs (after a seeded shuffle) held out;
     `"tfds:<name>"` or any other name -> `load_tfds_pairs(name)` train/test splits.
     """
     if dataset == "dates":
         return date_split(n_train, n_test, seed=seed)
-    if dataset.endswith((".tsv", ".txt")) or os.path.sep in dataset:
+    if dataset.endswith((".tsv", ".txt")) or os.path.isfile(dataset):
         pairs = read_tsv_pairs(dataset)
         random.Random(seed).shuffle(pairs)
         n_test = min(n_test, len(pairs) // 10)
@@ -363,8 +363,7 @@ def detokenize(ids, vocabulary, level="char"):
 
     ids = tf.convert_to_tensor(ids)
     ids = tf.where(ids == END_ID, 0, tf.where(ids == START_ID, 0, ids))
-    table = tf.constant([t if i > UNK_ID or i == UNK_ID else "" for i, t in
-                         enumerate(vocabulary)])
+    table = tf.constant(list(vocabulary))
     tokens = tf.gather(table, ids)
     if level == "char":
         return tf.strings.reduce_join(tokens, axis=-1)
@@ -412,8 +411,6 @@ def make_dataset(pairs, source_layer, target_layer, max_source_length, max_targe
     with target_in = [START] y and target_out = y [END]; all int32, 0-padded. Pairs whose
     source or target is longer than the maximum are dropped with a warning.
     """
-    import tensorflow as tf
-
     pairs = check_pairs(pairs)
     src_ids, src_trunc = encode_numpy(source_layer, [p[0] for p in pairs], max_source_length)
     tgt_ids, tgt_trunc = encode_numpy(target_layer, [p[1] for p in pairs], max_target_length)

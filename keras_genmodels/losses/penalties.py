@@ -12,8 +12,8 @@ Derivatives with respect to the *input* come from `keras_genmodels.backend`
 encoder's weights, so every penalty here can sit in a training loss.
 """
 
-from keras import ops
 import keras
+from keras import ops
 
 from keras_genmodels import backend as B
 

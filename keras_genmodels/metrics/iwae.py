@@ -89,38 +89,45 @@ def iwae_log_likelihood(
     return np.concatenate(results)
 
 
-def elbo(model, x, labels=None, num_samples=100, seed=0):
+def elbo(model, x, labels=None, num_samples=100, max_rows=16384, seed=0):
     """Per-example ELBO with the analytic KL, in nats.
 
         ELBO(x) = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z)),
 
-    the reconstruction expectation estimated with `num_samples` samples.
-    This is the quantity `VAE` training maximises (with β = 1); by Jensen
-    it is at most log p(x) and, in expectation, at most every IWAE_k estimate.
+    the reconstruction expectation estimated with `num_samples` samples,
+    drawn in chunks of at most `max_rows // len(x)` samples (like
+    `iwae_log_likelihood`). This is the quantity `VAE` training maximises
+    (with β = 1); by Jensen it is at most log p(x) and, in expectation, at
+    most every IWAE_k estimate.
 
     Args:
-        model: a `VAE` (uses `encode`, `log_importance_weights`' decoder path).
+        model: a `VAE` (uses `encode`, `decoder_output`, `reconstruction_nll`).
         x: array `(n, *image_shape)`.
         labels: int array `(n,)` for conditional models, else None.
         num_samples: int. Samples of z per example. Defaults to `100`.
+        max_rows: int. Upper bound on decoded images held at once.
         seed: int. Defaults to `0`.
 
     Returns:
         numpy float64 array `(n,)`.
     """
-    x = np.asarray(x, dtype="float32")
+    x = ops.convert_to_tensor(np.asarray(x, dtype="float32"))
     generator = keras.random.SeedGenerator(seed)
     mean, log_var = model.encode(x, labels)
-    kl = gaussian_kl(mean, log_var)
-    eps = keras.random.normal(
-        (int(num_samples),) + tuple(ops.shape(mean)), seed=generator
-    )
-    z = mean + ops.exp(0.5 * log_var) * eps
-    flat_labels = None
-    if labels is not None:
-        flat_labels = ops.tile(ops.convert_to_tensor(labels, "int32"), (int(num_samples),))
-    out = model.decoder_output(ops.reshape(z, (-1, model.latent_dim)), flat_labels)
-    out = ops.reshape(out, (int(num_samples), -1) + model.image_shape)
-    nll = model.reconstruction_nll(ops.expand_dims(ops.convert_to_tensor(x), 0), out, 2)
-    value = -ops.mean(nll, axis=0) - kl
-    return ops.convert_to_numpy(value).astype("float64")
+    n = int(x.shape[0])
+    chunk = max(1, int(max_rows) // n)
+    total, done = 0.0, 0
+    while done < num_samples:
+        c = min(chunk, int(num_samples) - done)
+        eps = keras.random.normal((c,) + tuple(ops.shape(mean)), seed=generator)
+        z = mean + ops.exp(0.5 * log_var) * eps
+        flat_labels = None
+        if labels is not None:
+            flat_labels = ops.tile(ops.convert_to_tensor(labels, "int32"), (c,))
+        out = model.decoder_output(ops.reshape(z, (-1, model.latent_dim)), flat_labels)
+        out = ops.reshape(out, (c, -1) + tuple(model.image_shape))
+        nll = model.reconstruction_nll(ops.expand_dims(x, 0), out, 2)
+        total = total + ops.convert_to_numpy(ops.sum(nll, axis=0)).astype("float64")
+        done += c
+    kl = ops.convert_to_numpy(gaussian_kl(mean, log_var)).astype("float64")
+    return -total / int(num_samples) - kl

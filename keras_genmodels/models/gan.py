@@ -210,10 +210,13 @@ class GAN(AdversarialModel):
 
         Args:
             num_samples: int.
-            labels: int array `(num_samples,)` (conditional GAN only).
+            labels: int array `(num_samples,)` (conditional GAN only;
+                None there: `i % num_classes`).
             seed: int or None. Seed of the noise (None: the model's
                 SeedGenerator, advancing it).
         """
+        if self.num_classes and labels is None:
+            labels = ops.mod(ops.arange(num_samples), self.num_classes)
         z = self.sample_prior(num_samples, seed=seed)
         return ops.convert_to_numpy(self.generate(z, labels))
 
@@ -222,6 +225,7 @@ class GAN(AdversarialModel):
     def pack(self, x):
         """PacGAN packing: `(n, *shape) -> (n / p, *shape[:-1], p * shape[-1])`,
         consecutive samples form one pack."""
+        x = ops.convert_to_tensor(x)
         if self.packing == 1:
             return x
         p = self.packing

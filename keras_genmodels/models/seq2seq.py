@@ -213,24 +213,30 @@ class Seq2Seq(GenerativeModel):
         return loss
 
     # ------------------------------------------------------------------ inference
-    def decode_ids(self, source_ids, beam_width=None, length_penalty=None,
-                   return_attention=False):
-        """Source ids `(batch, T_s)` -> output ids int32 `(batch, max_target_length + 1)`.
+    def decode_graph(self, source_ids, beam_width=None, length_penalty=None,
+                     return_attention=False, search=None):
+        """Decoding written in `keras.ops` (traceable; used by the export and `decode_ids`).
 
-        Ids end with "[END]" (3) followed by padding; `beam_width` 1 is greedy decoding.
-        With `return_attention=True` (greedy only) also returns the attention weights
-        `(batch, max_target_length + 1, T_s)`.
+        Source ids `(batch, T_s)` -> output ids int32 `(batch, max_target_length + 1)`: the
+        tokens, "[END]" (3), then padding. `beam_width` 1 is greedy decoding. With
+        `return_attention=True` (greedy only) also returns attention weights
+        `(batch, max_target_length + 1, T_s)`. `search` forces `"greedy"` or `"beam"`
+        (default: greedy when `beam_width` is 1, else beam search).
         """
         k = self.beam_width if beam_width is None else int(beam_width)
         alpha = self.length_penalty if length_penalty is None else float(length_penalty)
+        if return_attention and k != 1:
+            raise ValueError("expected beam_width=1 with return_attention=True, received "
+                             f"beam_width={k}")
         source_ids = ops.cast(ops.convert_to_tensor(source_ids), "int32")
         batch = ops.shape(source_ids)[0]
         length = self.max_target_length + 1
+        if search not in (None, "greedy", "beam"):
+            raise ValueError(f"expected search None, 'greedy' or 'beam', received {search!r}")
+        if search == "greedy" and k != 1:
+            raise ValueError(f"expected beam_width=1 for greedy search, received {k}")
         seq, states, mask = self.encode(source_ids)
-        if k == 1 or return_attention:
-            if return_attention and k != 1:
-                raise ValueError("expected beam_width=1 with return_attention=True, "
-                                 f"received beam_width={k}")
+        if k == 1 and search != "beam":
             return decoding.greedy_decode(
                 self._step_fn(seq, mask), states, batch, START_ID, END_ID, length,
                 source_length=source_ids.shape[1] if return_attention else None,
@@ -240,6 +246,33 @@ class Seq2Seq(GenerativeModel):
             self._step_fn(rep(seq), rep(mask)), [rep(s) for s in states], batch, START_ID,
             END_ID, length, beam_width=k, length_penalty=alpha,
             banned_ids=(PAD_ID, START_ID))
+
+    def decode_ids(self, source_ids, beam_width=None, length_penalty=None,
+                   return_attention=False, search=None):
+        """`decode_graph` compiled by Keras's predict machinery; returns NumPy arrays.
+
+        The compiled function is cached per (beam_width, length_penalty, attention), so
+        repeated calls do not re-trace (jax.jit under JAX, tf.function under TensorFlow,
+        eager under torch).
+        """
+        k = self.beam_width if beam_width is None else int(beam_width)
+        alpha = self.length_penalty if length_penalty is None else float(length_penalty)
+        key = (k, alpha, bool(return_attention), search)
+        cache = self.__dict__.get("__decoders")
+        if cache is None:
+            cache = {}
+            # Set with object.__setattr__ under a "__" name: invisible to Keras tracking,
+            # `.keras` saving, torch module registration and TF checkpointing.
+            object.__setattr__(self, "__decoders", cache)
+        if key not in cache:
+            cache[key] = _Decoder(self, *key)
+        source_ids = np.asarray(source_ids, dtype="int32")
+        n = len(source_ids)
+        rows = max(8, 1 << max(0, n - 1).bit_length())   # few distinct compiled shapes
+        padded = np.zeros((rows, source_ids.shape[1]), "int32")
+        padded[:n] = source_ids
+        out = cache[key].predict_on_batch(padded)
+        return tuple(o[:n] for o in out) if isinstance(out, (tuple, list)) else out[:n]
 
     def encode_texts(self, texts):
         """Strings -> (`ids` int32 `(n, max_source_length)`, `truncated` bool `(n,)`)."""
@@ -282,7 +315,7 @@ class Seq2Seq(GenerativeModel):
         """
         ids, _ = self.encode_texts([text])
         out, att = self.decode_ids(ids, beam_width=1, return_attention=True)
-        out, att = ops.convert_to_numpy(out)[0], ops.convert_to_numpy(att)[0]
+        out, att = np.asarray(out)[0], np.asarray(att)[0]
         src_tokens = [(SOURCE_SPECIALS + self.source_vocabulary)[i] for i in ids[0] if i]
         n_out = int(np.argmax(out == END_ID)) + 1 if (out == END_ID).any() else int(
             (out != 0).sum())
@@ -327,12 +360,12 @@ class Seq2Seq(GenerativeModel):
         def translate(text):
             ids, truncated = text_data.tokenize(self.source_vectorizer, text,
                                                 self.max_source_length)
-            out = self.decode_ids(ids)
+            out = self.decode_graph(ids)
             return {"translation": text_data.detokenize(out, self.target_tokens, self.level),
                     "truncated": truncated}
 
         def translate_ids(source_ids):
-            return {"ids": self.decode_ids(source_ids)}
+            return {"ids": self.decode_graph(source_ids)}
 
         return {
             "translate": (translate, [keras.InputSpec(shape=(None,), dtype="string")]),
@@ -358,3 +391,18 @@ class Seq2Seq(GenerativeModel):
             "beam_width": self.beam_width,
             "length_penalty": self.length_penalty,
         }
+
+
+class _Decoder(keras.Model):
+    """Inference wrapper: `call(source_ids)` runs `Seq2Seq.decode_graph`, so that
+    `predict_on_batch` compiles and caches it on every backend. Never saved."""
+
+    def __init__(self, seq2seq, beam_width, length_penalty, return_attention, search):
+        super().__init__(name=f"{seq2seq.name}_decoder")
+        self.seq2seq = seq2seq
+        self.options = dict(beam_width=beam_width, length_penalty=length_penalty,
+                            return_attention=return_attention, search=search)
+        self.built = True
+
+    def call(self, source_ids):
+        return self.seq2seq.decode_graph(source_ids, **self.options)

@@ -86,7 +86,10 @@ class VAE(GenerativeModel):
     Conditional VAE (Sohn et al. 2015): with `num_classes=K`, the one-hot
     label is concatenated to the flattened image (dense) or appended as K
     constant channels (conv) for the encoder, and to z for the decoder. Its
-    inputs are then a pair `(images, labels)`: `model.fit((x, y))`.
+    inputs are then a pair `(images, labels)` (or a dict with keys `"x"` and
+    `"label"`): `model.fit((x, y))`; a `tf.data` pipeline of `(x, y)` pairs
+    is mapped with `ds.map(lambda x, y: ((x, y),))`. (Plain `fit(x, y)`
+    would hand the labels to `compute_loss` only, never to `call`.)
 
     Shapes: images `(batch, *image_shape)`, labels `(batch,)` int, latent
     `(batch, latent_dim)`. `call` returns a dict: `mean`, `log_var`
@@ -176,6 +179,11 @@ class VAE(GenerativeModel):
                 f"expected architecture in {ARCHITECTURES}, received "
                 f"{architecture!r}"
             )
+        if architecture == "conv" and len(tuple(image_shape)) != 3:
+            raise ValueError(
+                "expected image_shape (height, width, channels) for "
+                f"architecture='conv', received {tuple(image_shape)}"
+            )
         if int(iwae_samples) < 1:
             raise ValueError(f"expected iwae_samples >= 1, received {iwae_samples}")
         if int(latent_dim) < 1:
@@ -254,10 +262,12 @@ class VAE(GenerativeModel):
             )
         else:
             self.log_var_x = None
-        # Step counter of the KL warm-up. A model variable rather than
-        # `optimizer.iterations`: JAX's trainer does not map optimizer
-        # variables while tracing `call`/`compute_loss`, so the optimizer's
-        # counter would be frozen at its trace-time value there.
+        # Step counter of the KL warm-up, advanced by `compute_loss` when
+        # training. A model variable rather than `optimizer.iterations`:
+        # JAX's trainer does not map optimizer variables into
+        # `compute_loss`, where reading `self.optimizer.iterations` fails
+        # (TypeError inside jax.vjp, Keras 3.15 / jax 0.10). Saved with the
+        # weights, so the warm-up resumes after `load_model`.
         self.kl_step = self.add_weight(
             shape=(),
             initializer="zeros",

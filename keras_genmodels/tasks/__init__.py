@@ -6,4 +6,6 @@ A task module defines `add_arguments(parser)` (its model's options) and
 
 TASKS = {
     "autoencoder": "keras_genmodels.tasks.autoencoder",
+    "vae": "keras_genmodels.tasks.vae",
+    "seq2seq": "keras_genmodels.tasks.seq2seq",
 }

@@ -1,9 +1,11 @@
-"""CLI task `seq2seq`: `genmodels train seq2seq ...` and `genmodels translate TEXT ...`.
+"""`genmodels train seq2seq` / `genmodels translate`: encoder-decoder translation.
 
-Where models live: `train` writes `<run-dir>/model.keras` (default `runs/seq2seq/model.keras`,
-replaced atomically), plus `metrics.json` and `attention.png` beside it. `translate` uses
-`--model PATH` when given, otherwise the most recently modified `*.keras` file under
-`runs/seq2seq/` (searched recursively; `--run-dir` changes the folder).
+Where models live (the CLI's convention): `train` writes `<export-dir>/<name>/model.keras`
+(default `saved_models/seq2seq/model.keras`, replaced atomically) with `metrics.json` and
+`attention.png` beside it, and exports a SavedModel version `<export-dir>/<name>/<N>/`
+unless `--no-export`. `translate` uses `--model PATH` when given, otherwise the most
+recently modified `*.keras` file under `--model-dir` (default `saved_models/seq2seq`,
+searched recursively).
 
 Examples:
 
@@ -16,46 +18,43 @@ import json
 import os
 import pathlib
 import sys
-import tempfile
 import time
 
-DEFAULT_RUN_DIR = os.path.join("runs", "seq2seq")
+DEFAULT_DATASET = "dates"
+DEFAULT_EPOCHS = 4
+DEFAULT_MODEL_DIR = os.path.join("saved_models", "seq2seq")
 
 
 def add_arguments(parser):
-    """Options of `genmodels train seq2seq`."""
-    parser.add_argument("--dataset", default="dates",
-                        help="'dates' (generated offline), a TSV file of source<TAB>target "
-                             "pairs, or a tfds name such as ted_hrlr_translate/ru_to_en")
-    parser.add_argument("--data-dir", default=None, help="tfds data directory")
-    parser.add_argument("--level", choices=("char", "word"), default="char")
-    parser.add_argument("--train-size", type=int, default=50_000)
-    parser.add_argument("--test-size", type=int, default=2000)
+    """Options of `genmodels train seq2seq` (the CLI adds --dataset, --epochs, --batch-size,
+    --seed, --data-dir, --name, --export-dir, --no-export, --verbose).
+
+    `--dataset`: `dates` (generated offline), a TSV file of source<TAB>target pairs, or a
+    tensorflow-datasets name such as `ted_hrlr_translate/ru_to_en` (`tfds:` prefix optional).
+    """
+    parser.add_argument("--level", choices=("char", "word"), default="char",
+                        help="tokens: characters or whitespace-separated words")
+    parser.add_argument("--train-size", type=int, default=50_000,
+                        help="training pairs (dates: generated; files/tfds: a cap)")
+    parser.add_argument("--test-size", type=int, default=2000, help="held-out pairs")
     parser.add_argument("--units", type=int, default=96)
     parser.add_argument("--embedding-dim", type=int, default=32)
     parser.add_argument("--cell", choices=("gru", "lstm"), default="gru")
     parser.add_argument("--attention", choices=("luong", "bahdanau"), default="luong")
     parser.add_argument("--unidirectional", action="store_true",
                         help="one-directional encoder (default: bidirectional)")
-    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--steps-per-epoch", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--max-minutes", type=float, default=None,
-                        help="stop training after this many minutes")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--run-dir", default=DEFAULT_RUN_DIR)
-    parser.add_argument("--export", default=None, metavar="NAME",
-                        help="also export a SavedModel as saved_models/NAME/<version>")
-    parser.add_argument("--verbose", type=int, default=2)
+    parser.add_argument("--max-minutes", type=float, default=10.0,
+                        help="stop training after this many minutes (default 10)")
 
 
 def add_translate_arguments(parser):
     """Options of `genmodels translate`."""
     parser.add_argument("text", nargs="+", help="sentence(s) to translate ('-' reads stdin)")
     parser.add_argument("--model", default=None,
-                        help="a .keras file (default: newest *.keras under --run-dir)")
-    parser.add_argument("--run-dir", default=DEFAULT_RUN_DIR)
+                        help="a .keras file (default: newest *.keras under --model-dir)")
+    parser.add_argument("--model-dir", default=DEFAULT_MODEL_DIR)
     parser.add_argument("--beam-width", type=int, default=None)
     parser.add_argument("--attention-png", default=None,
                         help="write the attention heat map of the first sentence here")
@@ -76,28 +75,16 @@ class _TimeLimit:
         return TimeLimit()
 
 
-def _save_atomic(model, path):
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".model.", suffix=".keras")
-    os.close(fd)
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
-
-
 def train(args):
     """Train a `Seq2Seq` on `--dataset`, report held-out metrics, save the .keras file."""
     import keras
 
     from keras_genmodels.data import text
+    from keras_genmodels.export import export_model
     from keras_genmodels.metrics import translation as tm
     from keras_genmodels.models.seq2seq import Seq2Seq
     from keras_genmodels.plots.attention import save_attention_heatmap
+    from keras_genmodels.tasks.common import save_keras_atomically
 
     keras.utils.set_random_seed(args.seed)
     train_pairs, test_pairs = text.load_pairs(args.dataset, seed=args.seed,
@@ -119,8 +106,8 @@ def train(args):
               verbose=args.verbose)
     seconds = time.time() - start
 
-    run_dir = pathlib.Path(args.run_dir)
-    path = _save_atomic(model, run_dir / "model.keras")
+    out = pathlib.Path(args.export_dir) / args.name
+    path = save_keras_atomically(model, out / "model.keras")
     report = {"dataset": args.dataset, "train_pairs": len(train_pairs),
               "train_seconds": round(seconds, 1), "model": str(path)}
     if test_pairs:
@@ -129,28 +116,28 @@ def train(args):
         report.update(test_pairs=len(test_pairs), exact_match=tm.exact_match(hyps, refs),
                       token_accuracy=tm.token_accuracy(hyps, refs, args.level),
                       bleu=tm.corpus_bleu(hyps, refs, args.level))
-        src, out, w = model.attention_map(test_pairs[0][0])
-        save_attention_heatmap(src, out, w, run_dir / "attention.png",
-                               title=f"{test_pairs[0][0]} -> {''.join(out[:-1])}")
-    (run_dir / "metrics.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
-    if args.export:
-        from keras_genmodels.export import export_model
-
-        report["export"] = str(export_model(model, args.export))
+        src, words, w = model.attention_map(test_pairs[0][0])
+        report["attention_png"] = str(save_attention_heatmap(
+            src, words, w, out / "attention.png", title=test_pairs[0][0]))
+    (out / "metrics.json").write_text(json.dumps(report, indent=2, ensure_ascii=False),
+                                      encoding="utf-8")
+    if not args.no_export:
+        report["export"] = str(export_model(model, args.name, args.export_dir))
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return report
 
 
-def find_model(model=None, run_dir=DEFAULT_RUN_DIR):
-    """The `.keras` file `translate` uses: `model` if given, else the newest under run_dir."""
+def find_model(model=None, model_dir=DEFAULT_MODEL_DIR):
+    """The `.keras` file `translate` uses: `model` if given, else the newest under model_dir."""
     if model:
         if not os.path.isfile(model):
             raise FileNotFoundError(f"expected a .keras model file, received '{model}', "
                                     f"which does not exist")
         return pathlib.Path(model)
-    found = sorted(pathlib.Path(run_dir).rglob("*.keras"), key=lambda p: p.stat().st_mtime)
+    found = sorted(pathlib.Path(model_dir).rglob("*.keras"),
+                   key=lambda p: p.stat().st_mtime)
     if not found:
-        raise FileNotFoundError(f"expected a trained model under '{run_dir}' (run "
+        raise FileNotFoundError(f"expected a trained model under '{model_dir}' (run "
                                 f"'genmodels train seq2seq' first) or --model PATH, "
                                 f"received none")
     return found[-1]
@@ -166,7 +153,7 @@ def translate(args):
     if texts == ["-"]:
         texts = [line.rstrip("\n") for line in sys.stdin]
     path = find_model(getattr(args, "model", None),
-                      getattr(args, "run_dir", DEFAULT_RUN_DIR) or DEFAULT_RUN_DIR)
+                      getattr(args, "model_dir", None) or DEFAULT_MODEL_DIR)
     model = keras.models.load_model(path)
     outputs = model.translate(texts, beam_width=getattr(args, "beam_width", None))
     for src, out in zip(texts, outputs):

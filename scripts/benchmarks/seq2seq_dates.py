@@ -18,8 +18,10 @@ def parse_args(argv=None):
     p.add_argument("--backend", choices=("tensorflow", "jax", "torch"), default=None)
     p.add_argument("--train-size", type=int, default=100_000)
     p.add_argument("--test-size", type=int, default=2000)
-    p.add_argument("--steps", type=int, default=8000, help="planned optimizer steps")
-    p.add_argument("--max-minutes", type=float, default=9.5, help="training time cap")
+    p.add_argument("--steps", type=int, default=2400,
+                   help="planned optimizer steps (cosine learning-rate decay length)")
+    p.add_argument("--max-minutes", type=float, default=9.5,
+                   help="training time cap in minutes (default 9.5)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--units", type=int, default=96)
     p.add_argument("--embedding-dim", type=int, default=32)

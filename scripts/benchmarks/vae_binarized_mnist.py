@@ -46,7 +46,8 @@ def parse_args(argv=None):
     p.add_argument("--train", default=os.path.join(data, "mnist_train.npz"))
     p.add_argument("--test", default=os.path.join(data, "mnist_test.npz"))
     p.add_argument("--minutes", type=float, default=20.0,
-                   help="training time budget; 0 = no limit (stops after the epoch that crosses it)")
+                   help="training time budget; 0 = no limit "
+                        "(stops after the epoch that crosses it)")
     p.add_argument("--epochs", type=int, default=None,
                    help="maximum epochs (default 3280 with --schedule paper, else 10000)")
     p.add_argument("--schedule", choices=("budget", "constant", "paper"), default="budget",
@@ -67,7 +68,8 @@ def parse_args(argv=None):
     p.add_argument("--save", default=None, help="write the trained model to this .keras path")
     p.add_argument("--json", default=None, help="write the results to this JSON file")
     p.add_argument("--quick", action="store_true",
-                   help="smoke run (< 1 min): 2,000 train images, 2 epochs, k=100 on 100 test images")
+                   help="smoke run (< 1 min): 2,000 train images, 2 epochs, "
+                        "k=100 on 100 test images")
     args = p.parse_args(argv)
     if args.quick:
         args.train_subset, args.epochs, args.minutes = 2000, 2, 1.0
@@ -81,7 +83,8 @@ def load_grey(path, subset=0):
     """MNIST grey levels in [0, 1], `(n, 28, 28, 1)` float32, from a local .npz."""
     with np.load(path) as f:
         if "x" not in f:
-            raise ValueError(f"expected an .npz with an 'x' array, received keys {sorted(f)} in {path}")
+            raise ValueError(
+                f"expected an .npz with an 'x' array, received keys {sorted(f)} in {path}")
         x = f["x"]
     if x.ndim != 3 or x.shape[1:] != (28, 28):
         raise ValueError(f"expected x of shape (n, 28, 28), received {x.shape} in {path}")
@@ -131,7 +134,8 @@ def main(argv=None):
 
     print(f"backend {keras.backend.backend()}, {len(x_train)} train images, batch "
           f"{args.batch_size}, schedule {args.schedule}, budget {args.minutes} min", flush=True)
-    print("\n| epoch | minutes | train loss | train KL | test −ELBO |\n|---|---|---|---|---|", flush=True)
+    print("\n| epoch | minutes | train loss | train KL | test −ELBO |\n"
+          "|---|---|---|---|---|", flush=True)
     trend, start = [], time.time()
     for epoch in range(args.epochs):
         if args.schedule == "budget" and args.minutes:
@@ -156,14 +160,16 @@ def main(argv=None):
     eval_minutes = (time.time() - t0) / 60
     nll, stderr = -log_px.mean(), log_px.std(ddof=1) / math.sqrt(len(log_px))
     result = {
-        "backend": keras.backend.backend(), "epochs": len(trend), "train_minutes": round(train_minutes, 2),
+        "backend": keras.backend.backend(), "epochs": len(trend),
+        "train_minutes": round(train_minutes, 2),
         "k": args.k, "test_images": len(eval_x), "nll": round(float(nll), 3),
         "nll_stderr": round(float(stderr), 3), "eval_minutes": round(eval_minutes, 2),
         "batch_size": args.batch_size, "schedule": args.schedule, "trend": trend,
     }
     print(f"\n| metric | value |\n|---|---|\n| epochs | {len(trend)} |\n"
           f"| training time | {train_minutes:.1f} min |\n"
-          f"| test NLL, IWAE k={args.k} on {len(eval_x)} test images | {nll:.2f} ± {stderr:.2f} nats |\n"
+          f"| test NLL, IWAE k={args.k} on {len(eval_x)} test images "
+          f"| {nll:.2f} ± {stderr:.2f} nats |\n"
           f"| NLL evaluation time | {eval_minutes:.1f} min |\n"
           f"| paper (3,280 epochs) / Pythae | 86.76 / 89.78 nats |", flush=True)
     if args.save:

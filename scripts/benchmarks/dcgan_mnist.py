@@ -1,0 +1,114 @@
+"""DCGAN on MNIST within a time budget, judged by an MNIST classifier.
+
+Trains `GAN(architecture="dcgan")` on the local .npz for at most
+`--minutes`, generates 1,000 digits and classifies them with the CNN of
+`mnist_classifier.py`. Pass: all 10 classes present, none above 20%, mean
+max-softmax confidence >= 0.9. Writes the sample grid, the loss curves and
+a latent interpolation.
+
+    KERAS_BACKEND=jax python scripts/benchmarks/dcgan_mnist.py \
+        --train ../shared/data/mnist_train.npz --minutes 20
+    KERAS_BACKEND=jax python scripts/benchmarks/dcgan_mnist.py --quick
+"""
+
+import argparse
+import os
+import pathlib
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+
+
+def time_budget(seconds):
+    import keras
+
+    class TimeBudget(keras.callbacks.Callback):
+        """Stop training once `seconds` of wall time have passed."""
+
+        def on_train_begin(self, logs=None):
+            self.start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if time.perf_counter() - self.start > seconds:
+                self.model.stop_training = True
+
+    return TimeBudget()
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--train", default="../shared/data/mnist_train.npz")
+    p.add_argument("--test", default="../shared/data/mnist_test.npz")
+    p.add_argument("--minutes", type=float, default=20.0,
+                   help="wall-time budget of the GAN training (classifier excluded)")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--latent-dim", type=int, default=64)
+    p.add_argument("--filters", type=int, nargs="+", default=[64, 32])
+    p.add_argument("--out", default="runs/benchmarks/dcgan_mnist")
+    p.add_argument("--quick", action="store_true",
+                   help="1-minute budget, 10,000 images, classifier on 10,000")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.minutes = 1.0
+
+    import keras
+
+    from keras_genmodels.data import image_dataset, load_images
+    from keras_genmodels.models.gan import GAN
+    from keras_genmodels.plots.gan import (SampleGridCallback, plot_latent_interpolation,
+                                           plot_loss_curves, plot_sample_grid)
+    from mnist_classifier import train_classifier
+
+    start = time.perf_counter()
+    out = pathlib.Path(args.out) / keras.backend.backend()
+    keras.utils.set_random_seed(0)
+    classifier, accuracy = train_classifier(
+        args.train, args.test, epochs=1,
+        out=None if args.quick else pathlib.Path(args.out) / "mnist_classifier.keras",
+        limit=10000 if args.quick else None)
+    print(f"classifier test accuracy {accuracy:.4f} ({time.perf_counter() - start:.0f} s)",
+          flush=True)
+
+    x, _ = load_images(args.train)
+    if args.quick:
+        x = x[:10000]
+    ds = image_dataset(x, batch_size=args.batch_size, drop_remainder=True, seed=0)
+    gan = GAN(data_shape=(28, 28, 1), latent_dim=args.latent_dim, architecture="dcgan",
+              filters=tuple(args.filters), output_activation="sigmoid", seed=0)
+    gan.compile(optimizers={"discriminator": keras.optimizers.Adam(2e-4, beta_1=0.5),
+                            "generator": keras.optimizers.Adam(2e-4, beta_1=0.5)})
+    remaining = args.minutes * 60
+    t0 = time.perf_counter()
+    history = gan.fit(ds, epochs=args.epochs, verbose=2,
+                      callbacks=[time_budget(remaining),
+                                 SampleGridCallback(str(out / "samples_epoch_{epoch:02d}.png"))])
+    train_s = time.perf_counter() - t0
+    g_steps = int(keras.ops.convert_to_numpy(gan.phase_optimizers["generator"].iterations))
+
+    samples = gan.sample(1000, seed=123)
+    probs = keras.ops.convert_to_numpy(classifier.predict(samples, verbose=0, batch_size=500))
+    classes = probs.argmax(axis=1)
+    shares = np.bincount(classes, minlength=10) / len(classes)
+    confidence = float(probs.max(axis=1).mean())
+    grid = plot_sample_grid(samples[:100], out / "samples_final.png", ncols=10)
+    plot_loss_curves(history, out / "loss_curves.png")
+    plot_latent_interpolation(gan, out / "interpolation.png")
+    gan.save(out / "dcgan_mnist.keras")
+    passed = (shares > 0).all() and shares.max() <= 0.2 and confidence >= 0.9
+    print(f"backend {keras.backend.backend()}: {g_steps} generator steps in {train_s:.0f} s "
+          f"({len(history.history['g_loss'])} epochs), total {time.perf_counter() - start:.0f} s")
+    print("| classes present | largest class share | mean max-softmax | pass |")
+    print("|---|---|---|---|")
+    print(f"| {(shares > 0).sum()} | {shares.max():.3f} | {confidence:.3f} | {passed} |")
+    print("class shares:", " ".join(f"{i}:{s:.3f}" for i, s in enumerate(shares)))
+    print(f"sample grid: {grid}")
+
+
+if __name__ == "__main__":
+    main()

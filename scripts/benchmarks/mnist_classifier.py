@@ -1,0 +1,75 @@
+"""A small MNIST CNN used to judge generated digits (dcgan_mnist.py).
+
+Conv(32) -> MaxPool -> Conv(64) -> MaxPool -> Dense(128) -> Dense(10,
+softmax), trained with Adam on the local .npz (x uint8 (N, 28, 28), y).
+
+    KERAS_BACKEND=jax python scripts/benchmarks/mnist_classifier.py \
+        --train ../shared/data/mnist_train.npz --test ../shared/data/mnist_test.npz
+"""
+
+import argparse
+import os
+import pathlib
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def build():
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((28, 28, 1))
+    x = layers.Conv2D(32, 3, activation="relu")(inputs)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Conv2D(64, 3, activation="relu")(x)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    outputs = layers.Dense(10, activation="softmax")(x)
+    model = keras.Model(inputs, outputs, name="mnist_classifier")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def train_classifier(train_path, test_path=None, epochs=2, out=None, limit=None):
+    """Train (or load from `out` if it exists) and return `(model, test_accuracy)`."""
+    import keras
+
+    from keras_genmodels.data import load_images
+
+    if out and pathlib.Path(out).exists():
+        model = keras.models.load_model(out)
+    else:
+        x, y = load_images(train_path)
+        if limit:
+            x, y = x[:limit], y[:limit]
+        model = build()
+        model.fit(x, y, batch_size=128, epochs=epochs, verbose=0)
+        if out:
+            pathlib.Path(out).parent.mkdir(parents=True, exist_ok=True)
+            model.save(out)
+    accuracy = None
+    if test_path:
+        xt, yt = load_images(test_path)
+        accuracy = float(model.evaluate(xt, yt, verbose=0, batch_size=512)[1])
+    return model, accuracy
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--train", default="../shared/data/mnist_train.npz")
+    p.add_argument("--test", default="../shared/data/mnist_test.npz")
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--out", default="runs/benchmarks/dcgan_mnist/mnist_classifier.keras")
+    p.add_argument("--quick", action="store_true", help="10,000 images, 1 epoch")
+    args = p.parse_args(argv)
+    _, acc = train_classifier(args.train, args.test, 1 if args.quick else args.epochs,
+                              None if args.quick else args.out,
+                              limit=10000 if args.quick else None)
+    print(f"test accuracy {acc:.4f}")
+
+
+if __name__ == "__main__":
+    main()
