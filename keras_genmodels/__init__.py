@@ -14,6 +14,10 @@ _PUBLIC = {
     "Phase": "keras_genmodels.models.adversarial",
     "GenerativeModel": "keras_genmodels.models.base",
     "export_model": "keras_genmodels.export",
+    "SparseAutoencoder": "keras_genmodels.models.regularized",
+    "DenoisingAutoencoder": "keras_genmodels.models.regularized",
+    "ContractiveAutoencoder": "keras_genmodels.models.regularized",
+    "Corruption": "keras_genmodels.layers.corruption",
     "VAE": "keras_genmodels.models.vae",
     "Seq2Seq": "keras_genmodels.models.seq2seq",
 }

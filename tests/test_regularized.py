@@ -43,7 +43,8 @@ def test_contractive_estimates_agree(digits_split, hidden):
     sample's 200-draw mean has ~2.5% relative std here, so its max over 16
     samples is not a stable bound)."""
     x = digits_split[2][:16]
-    cae = ContractiveAutoencoder(SHAPE, 16, hidden_units=hidden, seed=3)
+    cae = ContractiveAutoencoder(SHAPE, 16, hidden_units=hidden, seed=3,
+                                 code_activation="sigmoid")
     exact = to_numpy(cae.contraction(x, method="exact"))
     assert exact.shape == (16,) and exact.min() > 0
     if not hidden:
@@ -66,7 +67,8 @@ def test_estimate_rejects_bad_arguments():
     with pytest.raises(ValueError, match="needs code_shape"):
         P.jacobian_frobenius_estimate(lambda z: z, np.ones((2, 3), "float32"))
     with pytest.raises(ValueError, match="closed_form' needs a one-layer sigmoid"):
-        ContractiveAutoencoder(SHAPE, 4, hidden_units=(8,), jacobian="closed_form")
+        ContractiveAutoencoder(SHAPE, 4, hidden_units=(8,), jacobian="closed_form",
+                               code_activation="sigmoid")
     with pytest.raises(ValueError, match="needs code_activation='sigmoid'"):
         SparseAutoencoder(SHAPE, 4, code_activation="relu")
 
@@ -185,7 +187,8 @@ def test_contractive_training_lowers_jacobian(digits_split):
     results = {}
     for weight in (0.0, 1e-3):
         keras.utils.set_random_seed(1)
-        model = ContractiveAutoencoder(SHAPE, 32, hidden_units=(), contractive_weight=weight)
+        model = ContractiveAutoencoder(SHAPE, 32, hidden_units=(), code_activation="sigmoid",
+                                       contractive_weight=weight)
         model.compile(optimizer=keras.optimizers.Adam(0.01))
         model.fit(x_tr, epochs=10, batch_size=128, verbose=0)
         jac = to_numpy(model.contraction(x_te, method="exact")).mean()

@@ -12,9 +12,11 @@ def jvp(fn, x, v):
 
 
 def vjp(fn, x, u):
-    x = _leaf(x)
-    y = fn(x)
-    (g,) = torch.autograd.grad(y, x, grad_outputs=u, create_graph=True)
+    # enable_grad: also usable under evaluate/predict, which run in no_grad.
+    with torch.enable_grad():
+        x = _leaf(x)
+        y = fn(x)
+        (g,) = torch.autograd.grad(y, x, grad_outputs=u, create_graph=True)
     return y, g
 
 
@@ -26,10 +28,11 @@ def batch_jacobian(fn, x):
 
 
 def input_gradient(fn, x):
-    x = _leaf(x)
-    y = fn(x)
-    (g,) = torch.autograd.grad(y, x, grad_outputs=torch.ones_like(y),
-                               create_graph=True)
+    with torch.enable_grad():
+        x = _leaf(x)
+        y = fn(x)
+        (g,) = torch.autograd.grad(y, x, grad_outputs=torch.ones_like(y),
+                                   create_graph=True)
     return g
 
 

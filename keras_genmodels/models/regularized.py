@@ -217,14 +217,17 @@ class ContractiveAutoencoder(Autoencoder):
         projection_distribution: str. `"gaussian"` or `"rademacher"`.
             Defaults to `"gaussian"`.
         seed: int or None. Seed of the projections. Defaults to None.
-        code_activation: str or None. Defaults to `"sigmoid"`.
+        code_activation: str or None. Defaults to None (a linear code, as
+            in `Autoencoder`; a sigmoid code after a ReLU hidden layer
+            saturates on MNIST-sized inputs and learns nothing). Pass
+            `"sigmoid"` with `hidden_units=()` for the classic CAE.
         **kwargs: every other `Autoencoder` argument.
 
     Example:
 
     ```python
     cae = ContractiveAutoencoder((784,), 128, hidden_units=(),
-                                 contractive_weight=1e-3)   # closed form
+                                 code_activation="sigmoid")   # closed form
     cae.compile(optimizer="adam")
     cae.fit(x_train, epochs=10)
     jac = cae.contraction(x_test, method="exact")   # (batch,) ‖J‖²_F
@@ -241,7 +244,7 @@ class ContractiveAutoencoder(Autoencoder):
     def __init__(self, input_shape, code_size, contractive_weight=1e-3,
                  jacobian="auto", num_projections=1,
                  projection_distribution="gaussian", seed=None,
-                 code_activation="sigmoid", **kwargs):
+                 code_activation=None, **kwargs):
         if jacobian not in self.JACOBIANS:
             raise ValueError(
                 f"jacobian must be one of {self.JACOBIANS}; received {jacobian!r}.")

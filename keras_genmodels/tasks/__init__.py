@@ -6,6 +6,9 @@ A task module defines `add_arguments(parser)` (its model's options) and
 
 TASKS = {
     "autoencoder": "keras_genmodels.tasks.autoencoder",
+    "sparse_autoencoder": "keras_genmodels.tasks.regularized",
+    "denoising_autoencoder": "keras_genmodels.tasks.regularized",
+    "contractive_autoencoder": "keras_genmodels.tasks.regularized",
     "vae": "keras_genmodels.tasks.vae",
     "seq2seq": "keras_genmodels.tasks.seq2seq",
 }

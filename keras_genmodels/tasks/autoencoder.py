@@ -24,7 +24,8 @@ def build(args, input_shape):
                        hidden_units=hidden, reconstruction_loss=args.loss)
 
 
-def train(args):
+def train(args, build=build):
+    """Train the model made by `build(args, input_shape)` (regularised AEs pass theirs)."""
     import keras
 
     from keras_genmodels.data import image_dataset

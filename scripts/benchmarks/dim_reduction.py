@@ -8,7 +8,7 @@ Autoencoders share one dense network (`--hidden-units`, mirrored decoder,
 sigmoid output, MSE) and one optimizer (Adam, batch 128): plain (linear
 code), sparse (sigmoid code, KL ρ=0.05, β=6/D), denoising
 (Gaussian σ=0.3 during training; scored on clean inputs), contractive
-(sigmoid code, λ=0.064/D, 1-projection VJP estimate), and
+(linear code like the plain AE, λ=0.064/D, 1-projection VJP estimate), and
 linear (no hidden layer, no activations, trained on mean-centred inputs
 with large batches: the PCA subspace at convergence).
 Writes a markdown table, a PNG plot of MSE vs code size, and 2-D maps of

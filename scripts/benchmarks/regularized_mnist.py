@@ -118,7 +118,7 @@ def contractive(x_tr, x_te, shape, args, rows, verdicts, names):
     jac, err = {}, {}
     for weight in weights:
         keras.utils.set_random_seed(args.seed)
-        model = ContractiveAutoencoder(shape, 128, hidden_units=(),
+        model = ContractiveAutoencoder(shape, 128, hidden_units=(), code_activation="sigmoid",
                                        contractive_weight=weight)
         seconds = fit(model, x_tr, args)
         x_hat = keras.ops.convert_to_numpy(model.predict(x_te, batch_size=1000, verbose=0))
