@@ -20,6 +20,8 @@ _PUBLIC = {
     "Corruption": "keras_genmodels.layers.corruption",
     "VAE": "keras_genmodels.models.vae",
     "Seq2Seq": "keras_genmodels.models.seq2seq",
+    "GAN": "keras_genmodels.models.gan",
+    "WGANGP": "keras_genmodels.models.gan",
 }
 _SUBMODULES = ("backend", "data", "export", "losses", "metrics", "models", "networks",
                "plots")

@@ -148,8 +148,24 @@ def _sample(parser, args):
             np.arange(args.n) % num_classes
     else:
         labels = None
-    images = keras.ops.convert_to_numpy(model.sample(args.n, labels=labels))
-    print(f"saved {save_image_grid(images, args.out)}")
+    samples = keras.ops.convert_to_numpy(model.sample(args.n, labels=labels))
+    if samples.ndim >= 3:
+        print(f"saved {save_image_grid(samples, args.out)}")
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from keras_genmodels.plots.grid import save_figure
+
+    fig, ax = plt.subplots(figsize=(5, 5 if samples.shape[1] > 1 else 3))
+    if samples.shape[1] == 1:  # 1-D: a histogram
+        ax.hist(samples[:, 0], bins=50, density=True)
+    else:  # vectors: a scatter of the first two coordinates
+        ax.scatter(samples[:, 0], samples[:, 1], s=4, alpha=0.5)
+    ax.set_title(f"{args.n} samples")
+    print(f"saved {save_figure(fig, args.out)}")
 
 
 def _reconstruct(parser, args):

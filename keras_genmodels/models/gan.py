@@ -18,7 +18,6 @@ from keras_genmodels.models.adversarial import AdversarialModel, Phase
 
 PRIORS = ("normal", "uniform")
 ARCHITECTURES = ("mlp", "dcgan")
-_SEED_KEY = "seed_generator_state"
 
 
 def _choice(name, value, allowed):
@@ -306,19 +305,6 @@ class GAN(AdversarialModel):
                       generator_step)]
 
     # --- saving ---------------------------------------------------------------
-
-    def save_own_variables(self, store):
-        """Also saves the noise SeedGenerator's state (Keras skips it: a
-        SeedGenerator is not a saveable object), so a reloaded model draws
-        the same noise as the uninterrupted one."""
-        super().save_own_variables(store)
-        store[_SEED_KEY] = self.seed_generator.state
-
-    def load_own_variables(self, store):
-        keys = [k for k in store.keys() if k != _SEED_KEY]
-        super().load_own_variables({k: store[k] for k in keys})
-        if _SEED_KEY in store.keys():
-            self.seed_generator.state.assign(store[_SEED_KEY])
 
     # --- export and config --------------------------------------------------
 

@@ -10,5 +10,9 @@ TASKS = {
     "denoising_autoencoder": "keras_genmodels.tasks.regularized",
     "contractive_autoencoder": "keras_genmodels.tasks.regularized",
     "vae": "keras_genmodels.tasks.vae",
+    "gan": "keras_genmodels.tasks.gan",
+    "dcgan": "keras_genmodels.tasks.gan",
+    "cgan": "keras_genmodels.tasks.gan",
+    "wgan_gp": "keras_genmodels.tasks.gan",
     "seq2seq": "keras_genmodels.tasks.seq2seq",
 }
