@@ -67,3 +67,20 @@ def test_bad_arguments_exit_2_with_usage(tmp_path, args, message):
     assert proc.returncode == 2, (proc.stdout, proc.stderr[-2000:])
     assert "usage:" in proc.stderr and message in proc.stderr
     assert not (tmp_path / "saved_models").exists()
+
+
+def test_train_and_sample_a_toy_gan(tmp_path):
+    backend = keras.backend.backend()
+    proc = genmodels("train", "gan", "--dataset", "ring8", "--epochs", "1",
+                     "--steps-per-epoch", "20", "--no-export", "--verbose", "0",
+                     cwd=tmp_path, backend=backend)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    model = tmp_path / "saved_models" / "gan" / "model.keras"
+    assert model.is_file()
+    assert not (tmp_path / "saved_models" / "gan" / "1").exists()  # --no-export
+    proc = genmodels("sample", "--model", str(model), "--n", "200", "--out", "s.png",
+                     cwd=tmp_path, backend=backend)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
+    proc = genmodels("sample", "--model", str(model), "--label", "3", cwd=tmp_path)
+    assert proc.returncode == 2 and "is not conditional" in proc.stderr
