@@ -60,21 +60,6 @@ def add_translate_arguments(parser):
                         help="write the attention heat map of the first sentence here")
 
 
-class _TimeLimit:
-    def __new__(cls, seconds):
-        import keras
-
-        class TimeLimit(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.start = time.time()
-
-            def on_train_batch_end(self, batch, logs=None):
-                if time.time() - self.start > seconds:
-                    self.model.stop_training = True
-
-        return TimeLimit()
-
-
 def train(args):
     """Train a `Seq2Seq` on `--dataset`, report held-out metrics, save the .keras file."""
     import keras
@@ -100,7 +85,9 @@ def train(args):
     model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=1.0))
     ds = model.make_dataset(train_pairs, batch_size=args.batch_size, seed=args.seed,
                             repeat=True)
-    callbacks = [_TimeLimit(args.max_minutes * 60)] if args.max_minutes else []
+    from keras_genmodels.callbacks import TimeLimit
+
+    callbacks = [TimeLimit(args.max_minutes * 60)] if args.max_minutes else []
     start = time.time()
     model.fit(ds, epochs=args.epochs, steps_per_epoch=steps, callbacks=callbacks,
               verbose=args.verbose)

@@ -24,22 +24,6 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 
 
-def time_budget(seconds):
-    import keras
-
-    class TimeBudget(keras.callbacks.Callback):
-        """Stop training once `seconds` of wall time have passed."""
-
-        def on_train_begin(self, logs=None):
-            self.start = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            if time.perf_counter() - self.start > seconds:
-                self.model.stop_training = True
-
-    return TimeBudget()
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--train", default="../shared/data/mnist_train.npz")
@@ -59,6 +43,7 @@ def main(argv=None):
 
     import keras
 
+    from keras_genmodels.callbacks import TimeLimit
     from keras_genmodels.data import image_dataset, load_images
     from keras_genmodels.models.gan import GAN
     from keras_genmodels.plots.gan import (SampleGridCallback, plot_latent_interpolation,
@@ -86,7 +71,7 @@ def main(argv=None):
     remaining = args.minutes * 60
     t0 = time.perf_counter()
     history = gan.fit(ds, epochs=args.epochs, verbose=2,
-                      callbacks=[time_budget(remaining),
+                      callbacks=[TimeLimit(remaining),
                                  SampleGridCallback(str(out / "samples_epoch_{epoch:02d}.png"))])
     train_s = time.perf_counter() - t0
     g_steps = int(keras.ops.convert_to_numpy(gan.phase_optimizers["generator"].iterations))

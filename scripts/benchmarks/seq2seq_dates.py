@@ -37,24 +37,6 @@ def parse_args(argv=None):
     return args
 
 
-class TimeLimit:
-    """Keras callback stopping `fit` after `seconds` (checked every batch)."""
-
-    def __new__(cls, seconds):
-        import keras
-
-        class _TimeLimit(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.start, self.stopped_at = time.time(), None
-
-            def on_train_batch_end(self, batch, logs=None):
-                if time.time() - self.start > seconds:
-                    self.model.stop_training = True
-                    self.stopped_at = batch + 1
-
-        return _TimeLimit()
-
-
 def main(argv=None):
     args = parse_args(argv)
     if args.backend:
@@ -75,6 +57,8 @@ def main(argv=None):
     model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=1.0))
     ds = model.make_dataset(train, batch_size=args.batch_size, seed=args.seed, repeat=True)
     prep = time.time() - t0
+    from keras_genmodels.callbacks import TimeLimit
+
     limit = TimeLimit(args.max_minutes * 60)
     steps_per_epoch = 500 if not args.quick else 100
     epochs = -(-args.steps // steps_per_epoch)
