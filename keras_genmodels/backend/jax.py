@@ -47,9 +47,8 @@ def value_and_grad(fn, variables):
     them inside `fn` leave through `has_aux` and are re-assigned in the outer
     scope, so nothing leaks out of the transformation.
     """
-    outer = _outer()
+    outer, model_vars = _outer()
     targets = {id(v) for v in variables}
-    model_vars = _scope_variables(outer)
     others = [v for v in model_vars if id(v) not in targets]
     other_values = [_current(outer, v) for v in others]
 
@@ -67,6 +66,7 @@ def value_and_grad(fn, variables):
     return loss, aux, grads
 
 
+# (scope, model variables) of the training step now running.
 _SCOPE_STACK = []
 
 
@@ -75,14 +75,7 @@ def _outer():
         raise RuntimeError(
             "value_and_grad under JAX must run inside AdversarialTrainer."
             "train_step (it needs the step's StatelessScope).")
-    return _SCOPE_STACK[-1][0]
-
-
-def _scope_variables(scope):
-    for s, variables in reversed(_SCOPE_STACK):
-        if s is scope:
-            return variables
-    raise RuntimeError("unknown StatelessScope")
+    return _SCOPE_STACK[-1]
 
 
 class AdversarialTrainer:
