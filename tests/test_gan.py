@@ -218,6 +218,17 @@ def test_invalid_arguments_are_rejected():
         tiny_gan(num_classes=3).generate(np.zeros((1, 2), "float32"))
 
 
+def test_evaluate_raises_instead_of_reporting_zeros():
+    model = tiny_gan()
+    model.compile()
+    before = iterations(model)
+    for call in (lambda: model.evaluate(ring_data(64), verbose=0),
+                 lambda: model.test_on_batch(ring_data(64))):
+        with pytest.raises(NotImplementedError, match="no single loss"):
+            call()
+    assert iterations(model) == before
+
+
 # --- conditional GAN and export --------------------------------------------
 
 def test_conditional_dcgan_trains_and_serves_generate_from_tensorflow(tmp_path, digits_split):

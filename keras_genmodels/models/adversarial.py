@@ -133,6 +133,22 @@ class AdversarialModel(B.AdversarialTrainer, GenerativeModel):
         # Build now: the TF trainer would otherwise never build it.
         multi.build(self.trainable_variables)
 
+    def evaluate(self, *args, **kwargs):
+        """Not defined: an adversarial model has no single held-out loss.
+
+        Keras's default `test_step` would silently report zeros (there is no
+        compiled loss), so this raises before reading any data. Score a
+        generator with its samples instead, e.g.
+        `keras_genmodels.metrics.mode_coverage` or a classifier.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__}.evaluate() is not defined: an adversarial model "
+            "has no single loss to evaluate (its phases' losses depend on each "
+            "other's networks). Score samples instead: model.sample(n) with "
+            "keras_genmodels.metrics.mode_coverage.mode_coverage, or a classifier.")
+
+    test_on_batch = evaluate
+
     @property
     def phase_optimizers(self):
         """dict: phase name -> its optimizer (after `compile`)."""

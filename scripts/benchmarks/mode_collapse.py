@@ -41,12 +41,27 @@ def parse_args(argv=None):
     p.add_argument("--seeds", type=int, default=10)
     p.add_argument("--first-seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=6000, help="generator updates per run")
+    p.add_argument("--wgan-steps", type=int, default=None,
+                   help="generator updates of WGAN-GP runs (each has 5 critic updates "
+                        "with a double backward pass, about 10x a GAN step); default --steps")
     p.add_argument("--batch-size", type=int, default=256, help="samples per discriminator update")
     p.add_argument("--latent-dim", type=int, default=2)
     p.add_argument("--units", type=int, nargs="+", default=[256, 256])
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--wgan-lr", type=float, default=1e-4,
+                   help="learning rate of WGAN-GP's critic and generator")
+    p.add_argument("--gp-weight", type=float, default=0.1,
+                   help="WGAN-GP penalty weight lambda (Gulrajani et al.'s toy "
+                        "experiments use 0.1; 10 is their image default)")
     p.add_argument("--final-lr-fraction", type=float, default=0.001,
                    help="cosine decay of the learning rate to this fraction")
+    p.add_argument("--generator-ema", type=float, default=0.0,
+                   help="momentum of an exponential moving average of the generator's "
+                        "weights (Keras optimizer `use_ema`), swapped in at the end "
+                        "of fit; 0 turns it off")
+    p.add_argument("--standardize", action="store_true",
+                   help="train on data divided by its per-coordinate std (the mixture's "
+                        "exact std) and multiply the samples back before scoring")
     p.add_argument("--num-samples", type=int, default=2500)
     p.add_argument("--out", default="runs/benchmarks/mode_collapse")
     p.add_argument("--report-only", action="store_true",
@@ -59,24 +74,44 @@ def parse_args(argv=None):
     return args
 
 
+def run_steps(method, args):
+    """Generator updates of one run of `method`."""
+    if METHODS[method][0] == "WGANGP" and args.wgan_steps:
+        return args.wgan_steps
+    return args.steps
+
+
 def build(method, args, seed):
     import keras
 
     from keras_genmodels.models import gan
 
     cls_name, kwargs = METHODS[method]
+    if cls_name == "WGANGP":
+        kwargs = dict(kwargs, gradient_penalty_weight=args.gp_weight)
     model = getattr(gan, cls_name)(
         data_shape=(2,), latent_dim=args.latent_dim, generator_units=tuple(args.units),
         discriminator_units=tuple(args.units), seed=seed, **kwargs)
     k = model.discriminator_steps
+    steps = run_steps(method, args)
     optimizers = {}
-    for name, updates in (("discriminator", args.steps * k), ("generator", args.steps)):
-        lr = keras.optimizers.schedules.CosineDecay(args.lr, updates,
+    for name, updates in (("discriminator", steps * k), ("generator", steps)):
+        peak = args.wgan_lr if cls_name == "WGANGP" else args.lr
+        lr = keras.optimizers.schedules.CosineDecay(peak, updates,
                                                     alpha=args.final_lr_fraction)
-        beta_1, beta_2 = (0.0, 0.9) if cls_name == "WGANGP" else (0.5, 0.999)
-        optimizers[name] = keras.optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2)
+        beta_1, beta_2 = (0.5, 0.9) if cls_name == "WGANGP" else (0.5, 0.999)
+        ema = dict(use_ema=True, ema_momentum=args.generator_ema) if (
+            name == "generator" and args.generator_ema > 0) else {}
+        optimizers[name] = keras.optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2, **ema)
     model.compile(optimizers=optimizers)
     return model
+
+
+def mixture_std(dist):
+    """Exact per-coordinate std of an isotropic Gaussian mixture with equal
+    weights: sqrt(std^2 + mean over modes and coordinates of (mu - mean mu)^2)."""
+    means = np.asarray(dist.means, np.float64)
+    return float(np.sqrt(dist.std ** 2 + ((means - means.mean(0)) ** 2).mean()))
 
 
 def run_one(dataset, method, seed, args):
@@ -91,9 +126,12 @@ def run_one(dataset, method, seed, args):
     model = build(method, args, seed)
     k = model.discriminator_steps
     ds = toy_dataset(dataset, batch_size=k * args.batch_size, seed=1000 + seed)
+    scale = mixture_std(dist) if args.standardize else 1.0
+    if args.standardize:
+        ds = ds.map(lambda x: x / scale)
     epochs = 4
-    model.fit(ds, steps_per_epoch=args.steps // epochs, epochs=epochs, verbose=0)
-    samples = model.sample(args.num_samples, seed=seed)
+    model.fit(ds, steps_per_epoch=run_steps(method, args) // epochs, epochs=epochs, verbose=0)
+    samples = model.sample(args.num_samples, seed=seed) * scale
     wall = time.perf_counter() - start
     result = mode_coverage(samples, dist)
     result.update(dataset=dataset, method=method, seed=seed, wall_s=wall,
