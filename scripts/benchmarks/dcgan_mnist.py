@@ -21,7 +21,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
+
+
+class KeepRawGenerator(keras.callbacks.Callback):
+    """Copies the generator's raw (not averaged) weights at each epoch end,
+    before `fit` swaps the moving average in."""
+
+    def __init__(self, generator):
+        super().__init__()
+        self.generator, self.raw_weights = generator, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.raw_weights = [keras.ops.convert_to_numpy(v) for v in self.generator.weights]
 
 
 def main(argv=None):
@@ -50,16 +63,12 @@ def main(argv=None):
     if args.quick:
         args.minutes = 1.0
 
-    import keras
-
     from keras_genmodels.callbacks import TimeLimit
     from keras_genmodels.data import image_dataset, load_images
     from keras_genmodels.models.gan import GAN
     from keras_genmodels.plots.gan import (SampleGridCallback, plot_latent_interpolation,
                                            plot_loss_curves)
     from mnist_classifier import train_classifier
-
-    KeepRawGenerator = _keep_raw_generator_class()
 
     start = time.perf_counter()
     out = pathlib.Path(args.out) / keras.backend.backend()
@@ -85,11 +94,11 @@ def main(argv=None):
     gan.compile(optimizers={
         "discriminator": keras.optimizers.Adam(args.discriminator_lr or args.lr, beta_1=0.5),
         "generator": keras.optimizers.Adam(args.lr, beta_1=0.5, **ema)})
-    raw = KeepRawGenerator(gan.generator)
+    raw = [KeepRawGenerator(gan.generator)] if ema else []
     remaining = args.minutes * 60
     t0 = time.perf_counter()
     history = gan.fit(ds, epochs=args.epochs, verbose=2,
-                      callbacks=[TimeLimit(remaining), raw,
+                      callbacks=[TimeLimit(remaining), *raw,
                                  SampleGridCallback(str(out / "samples_epoch_{epoch:02d}.png"))])
     train_s = time.perf_counter() - t0
     g_steps = int(keras.ops.convert_to_numpy(gan.phase_optimizers["generator"].iterations))
@@ -103,7 +112,7 @@ def main(argv=None):
     rows = [("ema" if ema else "raw", score(gan, classifier, out / "samples_final.png"))]
     if ema:
         averaged = [keras.ops.convert_to_numpy(v) for v in gan.generator.weights]
-        gan.generator.set_weights(raw.weights)
+        gan.generator.set_weights(raw[0].raw_weights)
         rows.append(("raw", score(gan, classifier, out / "samples_final_raw.png")))
         gan.generator.set_weights(averaged)
     print(f"total {time.perf_counter() - start:.0f} s")
@@ -120,8 +129,6 @@ def main(argv=None):
 
 def score(gan, classifier, grid_path, n=1000):
     """Class shares (10,), mean max-softmax and the grid PNG of n samples."""
-    import keras
-
     from keras_genmodels.plots.gan import plot_sample_grid
 
     samples = gan.sample(n, seed=123)
@@ -129,23 +136,6 @@ def score(gan, classifier, grid_path, n=1000):
     shares = np.bincount(probs.argmax(axis=1), minlength=10) / n
     grid = plot_sample_grid(samples[:100], grid_path, ncols=10)
     return shares, float(probs.max(axis=1).mean()), grid
-
-
-def _keep_raw_generator_class():
-    import keras
-
-    class KeepRawGenerator(keras.callbacks.Callback):
-        """Copies the generator's raw (not averaged) weights at each epoch
-        end, before fit swaps in the moving average."""
-
-        def __init__(self, generator):
-            super().__init__()
-            self.generator, self.weights = generator, None
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.weights = [keras.ops.convert_to_numpy(v) for v in self.generator.weights]
-
-    return KeepRawGenerator
 
 
 if __name__ == "__main__":

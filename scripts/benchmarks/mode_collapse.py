@@ -106,15 +106,14 @@ def build(method, args, seed):
         discriminator_units=tuple(args.units), seed=seed, **kwargs)
     k = model.discriminator_steps
     steps = run_steps(method, args)
+    peak, beta_2 = (args.wgan_lr, 0.9) if cls_name == "WGANGP" else (args.lr, 0.999)
     optimizers = {}
     for name, updates in (("discriminator", steps * k), ("generator", steps)):
-        peak = args.wgan_lr if cls_name == "WGANGP" else args.lr
         lr = keras.optimizers.schedules.CosineDecay(peak, updates,
                                                     alpha=args.final_lr_fraction)
-        beta_1, beta_2 = (0.5, 0.9) if cls_name == "WGANGP" else (0.5, 0.999)
         ema = dict(use_ema=True, ema_momentum=args.generator_ema) if (
             name == "generator" and args.generator_ema > 0) else {}
-        optimizers[name] = keras.optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2, **ema)
+        optimizers[name] = keras.optimizers.Adam(lr, beta_1=0.5, beta_2=beta_2, **ema)
     model.compile(optimizers=optimizers)
     return model
 
