@@ -1,7 +1,10 @@
 """A small MNIST CNN used to judge generated digits (dcgan_mnist.py).
 
 Conv(32) -> MaxPool -> Conv(64) -> MaxPool -> Dense(128) -> Dense(10,
-softmax), trained with Adam on the local .npz (x uint8 (N, 28, 28), y).
+softmax), trained with Adam on the local .npz (x uint8 (N, 28, 28), y)
+to convergence: the last 5,000 training images are held out, and training
+stops when their accuracy has not improved for 2 epochs (the best epoch's
+weights are kept; at most `--epochs`). About 99 % test accuracy.
 
     KERAS_BACKEND=jax python scripts/benchmarks/mnist_classifier.py \
         --train ../shared/data/mnist_train.npz --test ../shared/data/mnist_test.npz
@@ -33,8 +36,9 @@ def build():
     return model
 
 
-def train_classifier(train_path, test_path=None, epochs=2, out=None, limit=None):
-    """Train (or load from `out` if it exists) and return `(model, test_accuracy)`."""
+def train_classifier(train_path, test_path=None, epochs=20, out=None, limit=None):
+    """Train to convergence (or load from `out` if it exists) and return
+    `(model, test_accuracy)`. `epochs` bounds the early-stopped training."""
     import keras
 
     from keras_genmodels.data import load_images
@@ -46,7 +50,11 @@ def train_classifier(train_path, test_path=None, epochs=2, out=None, limit=None)
         if limit:
             x, y = x[:limit], y[:limit]
         model = build()
-        model.fit(x, y, batch_size=128, epochs=epochs, verbose=0)
+        held_out = min(5000, len(x) // 10)
+        stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=2,
+                                             restore_best_weights=True)
+        model.fit(x[:-held_out], y[:-held_out], batch_size=128, epochs=epochs, verbose=0,
+                  validation_data=(x[-held_out:], y[-held_out:]), callbacks=[stop])
         if out:
             pathlib.Path(out).parent.mkdir(parents=True, exist_ok=True)
             model.save(out)
@@ -61,8 +69,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--train", default="../shared/data/mnist_train.npz")
     p.add_argument("--test", default="../shared/data/mnist_test.npz")
-    p.add_argument("--epochs", type=int, default=2)
-    p.add_argument("--out", default="runs/benchmarks/dcgan_mnist/mnist_classifier.keras")
+    p.add_argument("--epochs", type=int, default=20,
+                   help="at most this many epochs (early stopping on 5,000 held-out images)")
+    p.add_argument("--out", default="runs/benchmarks/dcgan_mnist/mnist_classifier_es.keras")
     p.add_argument("--quick", action="store_true", help="10,000 images, 1 epoch")
     args = p.parse_args(argv)
     _, acc = train_classifier(args.train, args.test, 1 if args.quick else args.epochs,

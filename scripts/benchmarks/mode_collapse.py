@@ -19,9 +19,11 @@ scale-invariant); it is what lets the grid (coordinates up to 4) train.
     # the method table (equal short budget), 10 seeds:
     KERAS_BACKEND=jax python scripts/benchmarks/mode_collapse.py --seeds 10 \
         --steps 4000 --batch-size 256 --standardize --wgan-steps 2000
-    # the long runs of the best methods:
+    # the long runs of the best methods (ring: PacGAN2, grid: minimax GAN):
     KERAS_BACKEND=jax python scripts/benchmarks/mode_collapse.py --seeds 10 \
-        --steps 10000 --batch-size 512 --standardize --methods pacgan2 gan_minimax
+        --steps 30000 --batch-size 512 --standardize --datasets ring8 --methods pacgan2
+    KERAS_BACKEND=jax python scripts/benchmarks/mode_collapse.py --seeds 10 \
+        --steps 30000 --batch-size 512 --standardize --datasets grid25 --methods gan_minimax
     KERAS_BACKEND=jax python scripts/benchmarks/mode_collapse.py --quick
 """
 
