@@ -49,6 +49,9 @@ def train_classifier(train_path, test_path=None, epochs=20, out=None, limit=None
         x, y = load_images(train_path)
         if limit:
             x, y = x[:limit], y[:limit]
+        if len(x) < 100:
+            raise ValueError(f"the MNIST classifier needs at least 100 training images "
+                             f"(a tenth is held out); {train_path} has {len(x)}.")
         model = build()
         held_out = min(5000, len(x) // 10)
         stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=2,
