@@ -27,6 +27,12 @@ def _apply_backend(argv):
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--backend")
     known, _ = pre.parse_known_args(argv)
+    env = os.environ.get("KERAS_BACKEND")
+    if known.backend not in BACKENDS and env is not None and env not in BACKENDS:
+        print(f"usage: genmodels [-h] [--backend {{{','.join(BACKENDS)}}}] COMMAND ...\n"
+              f"genmodels: error: expected KERAS_BACKEND to be one of {', '.join(BACKENDS)}, "
+              f"received {env!r} (unset it or pass --backend)", file=sys.stderr)
+        raise SystemExit(2)
     if known.backend in BACKENDS:
         if "keras" in sys.modules and known.backend != os.environ.get("KERAS_BACKEND"):
             import keras
@@ -47,6 +53,7 @@ def _common(parser):
 def build_parser():
     from keras_genmodels.data import DATASETS
     from keras_genmodels.tasks import TASKS
+    from keras_genmodels.tasks.arguments import directory, export_name
 
     parser = argparse.ArgumentParser(
         prog="genmodels", description="Classic generative models on Keras 3.")
@@ -68,9 +75,12 @@ def build_parser():
         sub.add_argument("--epochs", type=_positive_int, default=getattr(task, "DEFAULT_EPOCHS", 20))
         sub.add_argument("--batch-size", type=_positive_int, default=64)
         sub.add_argument("--seed", type=int, default=0)
-        sub.add_argument("--name", default=name, help="export name (default: the model name)")
-        sub.add_argument("--export-dir", type=pathlib.Path, default=pathlib.Path("saved_models"))
+        sub.add_argument("--name", type=export_name, default=name,
+                         help="export name (default: the model name)")
+        sub.add_argument("--export-dir", type=directory, default=pathlib.Path("saved_models"))
         sub.add_argument("--no-export", action="store_true", help="skip the SavedModel export")
+        sub.add_argument("--allow-non-finite", action="store_true",
+                         help="save and export even if training diverged (NaN/inf weights)")
         sub.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                          help="Keras fit verbosity (1: progress bar)")
         task.add_arguments(sub)
@@ -78,8 +88,10 @@ def build_parser():
     export = commands.add_parser("export", help="export a .keras file for TF Serving")
     _common(export)
     export.add_argument("keras_file", type=pathlib.Path)
-    export.add_argument("--name", required=True)
-    export.add_argument("--export-dir", type=pathlib.Path, default=pathlib.Path("saved_models"))
+    export.add_argument("--name", type=export_name, required=True)
+    export.add_argument("--export-dir", type=directory, default=pathlib.Path("saved_models"))
+    export.add_argument("--allow-non-finite", action="store_true",
+                        help="export even if a weight is NaN/inf")
     export.add_argument("--version", type=_positive_int, default=None)
     export.add_argument("--serving-root", default=None,
                         help="base_path prefix in models.config (e.g. /models)")
@@ -108,25 +120,18 @@ def build_parser():
 
 
 def _positive_int(text):
+    from keras_genmodels.tasks.arguments import positive_int
+
+    return positive_int(text)
+
+
+def _load(parser, path, require=None, purpose=None):
+    from keras_genmodels.model_files import ModelFileError, load_model_file
+
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
-    return value
-
-
-def _load(parser, path):
-    if not path.is_file():
-        parser.error(f"no model file at {path}")
-    import keras
-
-    import keras_genmodels.models.registry  # noqa: F401
-    try:
-        return keras.models.load_model(path)
-    except Exception as err:  # corrupt or foreign file
-        parser.error(f"cannot load {path}: {err}")
+        return load_model_file(path, require=require, purpose=purpose)
+    except (FileNotFoundError, ModelFileError) as err:
+        parser.error(str(err))
 
 
 def _sample(parser, args):
@@ -134,9 +139,7 @@ def _sample(parser, args):
 
     from keras_genmodels.plots.grid import save_image_grid
 
-    model = _load(parser, args.model)
-    if not hasattr(model, "sample"):
-        parser.error(f"{type(model).__name__} cannot sample (it has no sample method)")
+    model = _load(parser, args.model, require="sample", purpose="sample")
     keras.utils.set_random_seed(args.seed)
     num_classes = getattr(model, "num_classes", None)
     if args.label is not None and not num_classes:
@@ -174,10 +177,12 @@ def _reconstruct(parser, args):
     from keras_genmodels.data import load_images
     from keras_genmodels.plots.grid import save_image_grid
 
-    model = _load(parser, args.model)
-    if not hasattr(model, "reconstruct"):
-        parser.error(f"{type(model).__name__} cannot reconstruct (it has no encoder)")
+    model = _load(parser, args.model, require="reconstruct", purpose="reconstruct (an encoder)")
     x, y = load_images(args.dataset, "test", data_dir=args.data_dir)
+    expected = getattr(model, "sample_shape", None) or getattr(model, "image_shape", None)
+    if expected and tuple(expected) != tuple(x.shape[1:]):
+        parser.error(f"expected --dataset images of shape {tuple(expected)} for this model, "
+                     f"received {args.dataset!r} with images of shape {tuple(x.shape[1:])}")
     x = x[: args.n]
     if getattr(model, "num_classes", None):
         if y is None:
@@ -196,6 +201,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from keras_genmodels.data.errors import DataError
+    from keras_genmodels.export import NonFiniteModelError
+    from keras_genmodels.model_files import ModelFileError
+    from keras_genmodels.tasks.common import TaskError, TrainingDiverged
 
     try:
         if args.command == "train":
@@ -206,7 +214,8 @@ def main(argv=None):
             from keras_genmodels.export import export_model
 
             print(export_model(args.keras_file, args.name, args.export_dir,
-                               args.version, args.serving_root))
+                               args.version, args.serving_root,
+                               allow_non_finite=args.allow_non_finite))
         elif args.command == "sample":
             _sample(parser, args)
         elif args.command == "reconstruct":
@@ -215,7 +224,10 @@ def main(argv=None):
             from keras_genmodels.tasks import TASKS
 
             importlib.import_module(TASKS["seq2seq"]).translate(args)
-    except (DataError, FileNotFoundError, FileExistsError) as err:
+    except (TrainingDiverged, NonFiniteModelError) as err:
+        print(f"genmodels: error: {err}", file=sys.stderr)
+        return 1
+    except (DataError, TaskError, ModelFileError, FileNotFoundError, FileExistsError) as err:
         parser.error(str(err))
     return 0
 

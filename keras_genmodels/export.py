@@ -36,7 +36,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import zipfile
+
+from keras_genmodels.files import make_tree_readable, write_text_atomically
+from keras_genmodels.model_files import ModelFileError, check_keras_file, load_model_file
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -48,23 +50,44 @@ def _check_name(name):
             f"with a letter or digit); received {name!r}.")
 
 
-def _check_keras_file(path):
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No .keras file at {path}.")
-    if path.suffix != ".keras" or not zipfile.is_zipfile(path):
-        raise ValueError(
-            f"Expected a Keras v3 '.keras' archive (a zip file); received {path}.")
-    return path
+class NonFiniteModelError(ValueError):
+    """The model has NaN/inf weights: exporting it would publish a broken version."""
 
 
-def versions(model_dir):
-    """Sorted integer versions present in `model_dir` (a model's base path)."""
+def _check_finite(model, allow_non_finite):
+    """Raise `NonFiniteModelError` naming the variables with NaN/inf values."""
+    if allow_non_finite:
+        return
+    import keras
+    import numpy as np
+
+    bad = []
+    for variable in model.weights:
+        value = keras.ops.convert_to_numpy(variable)
+        if np.issubdtype(value.dtype, np.floating):
+            count = int(value.size - np.count_nonzero(np.isfinite(value)))
+            if count:
+                bad.append(f"{variable.path} ({count} of {value.size})")
+    if bad:
+        raise NonFiniteModelError(
+            f"expected finite weights, received NaN/inf in {len(bad)} variable(s): "
+            f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}. The model diverged "
+            "(or was trained on non-finite data); refusing to publish it. Pass "
+            "allow_non_finite=True (CLI: --allow-non-finite) to export it anyway.")
+
+
+def versions(model_dir, complete_only=False):
+    """Sorted integer versions present in `model_dir` (a model's base path).
+
+    With `complete_only`, only versions holding a `saved_model.pb` (a
+    directory left by a crashed tool is not a servable version).
+    """
     model_dir = pathlib.Path(model_dir)
     if not model_dir.is_dir():
         return []
     return sorted(int(p.name) for p in model_dir.iterdir()
-                  if p.is_dir() and p.name.isdigit())
+                  if p.is_dir() and p.name.isdigit()
+                  and (not complete_only or (p / "saved_model.pb").is_file()))
 
 
 def next_version(base_dir, name):
@@ -75,15 +98,16 @@ def next_version(base_dir, name):
 def write_models_config(base_dir, serving_root=None):
     """Write `<base_dir>/models.config` (TF Serving `model_config_list`).
 
-    Lists every sub-directory of `base_dir` that holds at least one integer
-    version. `base_path` is `<serving_root>/<name>` when `serving_root` is
+    Lists every sub-directory of `base_dir` that holds at least one complete
+    integer version (one with a `saved_model.pb`). `base_path` is `<serving_root>/<name>` when `serving_root` is
     given (e.g. `/models` inside a container), else the absolute path.
-    Written atomically (temporary file + `os.replace`).
+    Written atomically (temporary file + `os.replace`), readable by all
+    (mode 0644 under the usual umask).
     """
     base_dir = pathlib.Path(base_dir).resolve()
     entries = []
     for model_dir in sorted(p for p in base_dir.iterdir() if p.is_dir()):
-        if not versions(model_dir):
+        if not versions(model_dir, complete_only=True):
             continue
         base_path = (f"{serving_root.rstrip('/')}/{model_dir.name}"
                      if serving_root else str(model_dir))
@@ -94,17 +118,14 @@ def write_models_config(base_dir, serving_root=None):
             "    model_platform: 'tensorflow'\n"
             "  }\n")
     text = "model_config_list {\n" + "".join(entries) + "}\n"
-    target = base_dir / "models.config"
-    fd, tmp = tempfile.mkstemp(dir=base_dir, prefix=".models.config.")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, target)
-    return target
+    return write_text_atomically(base_dir / "models.config", text)
 
 
-def _write_archive(model, path):
+def _write_archive(model, path, allow_non_finite=False):
     """Write `model`'s endpoints as a SavedModel at `path` (TF backend)."""
     import keras
+
+    _check_finite(model, allow_non_finite)
 
     endpoints = model.export_endpoints()
     default = model.serving_default
@@ -122,7 +143,7 @@ def _write_archive(model, path):
 
 
 def export_model(model, name, base_dir="saved_models", version=None,
-                 serving_root=None):
+                 serving_root=None, allow_non_finite=False):
     """Export `model` (a keras_genmodels model or a `.keras` path).
 
     Args:
@@ -133,21 +154,36 @@ def export_model(model, name, base_dir="saved_models", version=None,
         version: int or None. Defaults to the next free integer.
         serving_root: str or None. Base path prefix written into
             `models.config` (see `write_models_config`).
+        allow_non_finite: bool. Export even if a weight is NaN/inf.
+            Defaults to False: such a model raises `NonFiniteModelError`
+            and nothing is written.
 
     Returns:
         pathlib.Path of the new version directory.
+
+    Raises:
+        ValueError: a bad name or version; `ModelFileError` for a corrupt or
+            foreign `.keras` file; `NonFiniteModelError` for NaN/inf weights.
+        FileExistsError: the version exists, or `base_dir` is a file.
+        All before anything is written; a failed export leaves no directory
+        behind.
     """
     import keras
 
     _check_name(name)
     from_file = isinstance(model, (str, os.PathLike))
     if from_file:
-        model = _check_keras_file(model)
+        model = check_keras_file(model)
     elif not hasattr(model, "export_endpoints"):
         raise TypeError(
             "export_model expects a keras_genmodels model or a .keras path; "
             f"received {type(model).__name__}.")
+    else:
+        _check_finite(model, allow_non_finite)
     base_dir = pathlib.Path(base_dir)
+    if base_dir.exists() and not base_dir.is_dir():
+        raise FileExistsError(f"expected an export directory, received {base_dir}, which is "
+                              "a file")
     model_dir = base_dir / name
     if version is None:
         version = next_version(base_dir, name)
@@ -156,34 +192,51 @@ def export_model(model, name, base_dir="saved_models", version=None,
     final = model_dir / str(int(version))
     if final.exists():
         raise FileExistsError(f"{final} already exists; versions are immutable.")
+    created = [d for d in (base_dir, model_dir) if not d.exists()]
     model_dir.mkdir(parents=True, exist_ok=True)
     tmp = pathlib.Path(tempfile.mkdtemp(dir=model_dir, prefix=f".tmp-{version}-"))
     try:
         if keras.backend.backend() == "tensorflow":
             if from_file:
-                model = keras.models.load_model(model)
-            _write_archive(model, tmp / "sm")
+                model = load_model_file(model, require="export_endpoints",
+                                        purpose="be exported")
+            _write_archive(model, tmp / "sm", allow_non_finite)
         else:
             with tempfile.TemporaryDirectory() as work:
                 path = model
                 if not from_file:
                     path = pathlib.Path(work) / "model.keras"
                     model.save(path)
-                _export_in_tf_subprocess(path, tmp / "sm")
+                _export_in_tf_subprocess(path, tmp / "sm", allow_non_finite)
+        make_tree_readable(tmp / "sm")
         os.rename(tmp / "sm", final)
-    finally:
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        for d in reversed(created):  # remove what this call created, if left empty
+            try:
+                d.rmdir()
+            except OSError:
+                pass
+        raise
+    shutil.rmtree(tmp, ignore_errors=True)
     write_models_config(base_dir, serving_root)
     return final
 
 
-def _export_in_tf_subprocess(keras_path, out_dir):
+_USER_ERROR_EXIT = 3  # the subprocess's exit code for a bad model (message on stderr)
+
+
+def _export_in_tf_subprocess(keras_path, out_dir, allow_non_finite=False):
     env = dict(os.environ, KERAS_BACKEND="tensorflow",
                TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
     proc = subprocess.run(
         [sys.executable, "-m", "keras_genmodels.export", "--write-to",
-         str(out_dir), str(keras_path)],
+         str(out_dir), str(keras_path)] + (["--allow-non-finite"] if allow_non_finite else []),
         env=env, capture_output=True, text=True)
+    if proc.returncode == _USER_ERROR_EXIT:
+        kind, _, message = proc.stderr.strip().splitlines()[-1].partition(": ")
+        error = NonFiniteModelError if kind == "NonFiniteModelError" else ModelFileError
+        raise error(message)
     if proc.returncode != 0:
         raise RuntimeError(
             "SavedModel export in the TensorFlow-backend subprocess failed "
@@ -200,6 +253,7 @@ def main(argv=None):
     group.add_argument("--write-to", help=argparse.SUPPRESS)
     parser.add_argument("--base-dir", default="saved_models")
     parser.add_argument("--version", type=int, default=None)
+    parser.add_argument("--allow-non-finite", action="store_true")
     args = parser.parse_args(argv)
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import keras
@@ -208,11 +262,17 @@ def main(argv=None):
         parser.error("run this module with KERAS_BACKEND=tensorflow")
     import keras_genmodels.models.registry  # noqa: F401  (register classes)
 
-    if args.write_to:
-        model = keras.models.load_model(_check_keras_file(args.keras_file))
-        _write_archive(model, args.write_to)
-    else:
-        print(export_model(args.keras_file, args.name, args.base_dir, args.version))
+    try:
+        if args.write_to:
+            model = load_model_file(args.keras_file, require="export_endpoints",
+                                    purpose="be exported")
+            _write_archive(model, args.write_to, args.allow_non_finite)
+        else:
+            print(export_model(args.keras_file, args.name, args.base_dir, args.version,
+                               allow_non_finite=args.allow_non_finite))
+    except (ModelFileError, FileNotFoundError) as err:
+        print(f"{type(err).__name__}: {err}", file=sys.stderr)
+        sys.exit(_USER_ERROR_EXIT)
 
 
 if __name__ == "__main__":

@@ -27,11 +27,9 @@ def _pyplot():
 
 
 def _save(fig, path):
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    _pyplot().close(fig)
-    return path
+    from keras_genmodels.plots.grid import save_figure
+
+    return save_figure(fig, pathlib.Path(path))
 
 
 def _tile(images, ncols):
@@ -50,7 +48,7 @@ def plot_sample_grid(images, path, ncols=None, title=None):
     """Write `images` `(N, H, W, C)` (values in [0, 1]) as one grid PNG.
 
     Args:
-        images: array `(N, H, W, C)`, C = 1 or 3.
+        images: array `(N, H, W, C)`, any C (see `plots.grid.displayable`).
         path: str or Path of the PNG.
         ncols: int or None. Columns (None: about sqrt(N)).
         title: str or None.
@@ -59,15 +57,16 @@ def plot_sample_grid(images, path, ncols=None, title=None):
         pathlib.Path of the PNG.
     """
     images = np.asarray(images)
-    if images.ndim != 4 or images.shape[-1] not in (1, 3):
-        raise ValueError(
-            f"expected images (N, H, W, 1 or 3), received shape {images.shape}.")
+    if images.ndim != 4:
+        raise ValueError(f"expected images (N, H, W, C), received shape {images.shape}.")
     ncols = ncols or math.ceil(math.sqrt(len(images)))
     mosaic = _tile(images, ncols)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(ncols * 0.6 + 0.4, math.ceil(len(images) / ncols) * 0.6 + 0.4))
-    ax.imshow(mosaic[..., 0] if mosaic.shape[-1] == 1 else mosaic, cmap="gray",
-              vmin=0, vmax=1, interpolation="nearest")
+    from keras_genmodels.plots.grid import displayable
+
+    mosaic, cmap = displayable(mosaic)
+    ax.imshow(mosaic, cmap=cmap or "gray", vmin=0, vmax=1, interpolation="nearest")
     ax.axis("off")
     if title:
         ax.set_title(title)

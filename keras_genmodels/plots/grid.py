@@ -1,28 +1,40 @@
 """Image grids saved as PNG (matplotlib), written atomically."""
 
-import os
 import pathlib
-import tempfile
 
 import numpy as np
 
+from keras_genmodels.files import atomic_write
+
 
 def save_figure(fig, path, dpi=100):
-    """Save a matplotlib figure to `path` via a temporary file + rename."""
+    """Save a matplotlib figure to `path` via a temporary file + rename (mode 0644)."""
     import matplotlib.pyplot as plt
 
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
+        with atomic_write(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=path.suffix[1:] or "png")
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
+
+
+def displayable(image):
+    """One image `(H, W)` or `(H, W, C)` in [0, 1] as something `imshow` draws.
+
+    Returns `(array, cmap)`: 1 channel -> `(H, W)` gray; 2 channels (gray +
+    alpha) -> RGBA; 3 -> RGB; 4 -> RGBA; more -> the first channel in gray.
+    """
+    image = np.clip(np.asarray(image, dtype="float32"), 0.0, 1.0)
+    if image.ndim == 2:
+        return image, "gray"
+    channels = image.shape[-1]
+    if channels == 1 or channels > 4:
+        return image[..., 0], "gray"
+    if channels == 2:
+        return np.concatenate([np.repeat(image[..., :1], 3, -1), image[..., 1:]], -1), None
+    return image, None
 
 
 def save_image_grid(rows, path, row_titles=None, title=None, cell_inches=0.8):
@@ -55,9 +67,8 @@ def save_image_grid(rows, path, row_titles=None, title=None, cell_inches=0.8):
     for i, row in enumerate(rows):
         for j, image in enumerate(row):
             ax = axes[i][j]
-            if image.ndim == 3 and image.shape[-1] == 1:
-                image = image[..., 0]
-            ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=1)
+            image, cmap = displayable(image)
+            ax.imshow(image, cmap=cmap, vmin=0, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
         if row_titles:

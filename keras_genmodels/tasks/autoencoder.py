@@ -2,16 +2,19 @@
 
 import numpy as np
 
+from keras_genmodels.tasks.arguments import positive_float, positive_int, positive_int_list
+
 
 def add_arguments(parser):
-    parser.add_argument("--code-size", type=int, default=16, help="code dimension (default 16)")
+    parser.add_argument("--code-size", type=positive_int, default=16,
+                        help="code dimension (default 16)")
     parser.add_argument("--architecture", choices=["dense", "conv"], default="dense")
-    parser.add_argument("--hidden-units", default="256",
+    parser.add_argument("--hidden-units", type=positive_int_list, default=(256,),
                         help="comma-separated dense hidden layer sizes (default 256)")
     parser.add_argument("--loss", choices=["mse", "bce"], default="mse")
     parser.add_argument("--preset", choices=["lecture"], default=None,
                         help="a named network (overrides the options above)")
-    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--learning-rate", type=positive_float, default=2e-3)
 
 
 def build(args, input_shape):
@@ -19,9 +22,8 @@ def build(args, input_shape):
 
     if args.preset:
         return Autoencoder.from_preset(args.preset, input_shape=input_shape)
-    hidden = tuple(int(u) for u in args.hidden_units.split(",") if u.strip())
     return Autoencoder(input_shape, args.code_size, architecture=args.architecture,
-                       hidden_units=hidden, reconstruction_loss=args.loss)
+                       hidden_units=tuple(args.hidden_units), reconstruction_loss=args.loss)
 
 
 def train(args, build=build):
@@ -31,14 +33,17 @@ def train(args, build=build):
     from keras_genmodels.data import image_dataset
     from keras_genmodels.export import export_model
     from keras_genmodels.plots.grid import save_image_grid
-    from keras_genmodels.tasks.common import save_keras_atomically, split_for_training
+    from keras_genmodels.tasks.common import (build_model, check_finite_training,
+                                              save_keras_atomically, split_for_training)
 
     x_tr, _, x_te, _ = split_for_training(args)
-    model = build(args, x_tr.shape[1:])
+    model = build_model(build, args, x_tr.shape[1:])
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
     train_ds = image_dataset(x_tr, batch_size=args.batch_size, seed=args.seed)
     test_ds = image_dataset(x_te, batch_size=args.batch_size, shuffle=False)
-    model.fit(train_ds, validation_data=test_ds, epochs=args.epochs, verbose=args.verbose)
+    history = model.fit(train_ds, validation_data=test_ds, epochs=args.epochs,
+                        verbose=args.verbose)
+    check_finite_training(model, history, args.allow_non_finite)
 
     x_hat = keras.ops.convert_to_numpy(model.reconstruct(x_te))
     mse = float(np.mean((x_hat - x_te) ** 2))
@@ -50,4 +55,4 @@ def train(args, build=build):
     print(f"test reconstruction MSE: {mse:.5f}")
     print(f"saved {keras_path}\nsaved {png}")
     if not args.no_export:
-        print(f"exported {export_model(model, args.name, args.export_dir)}")
+        print(f"exported {export_model(model, args.name, args.export_dir, allow_non_finite=args.allow_non_finite)}")  # noqa: E501

@@ -1,10 +1,34 @@
 """Pieces shared by the CLI training tasks."""
 
+import json
+import math
 import os
 import pathlib
-import tempfile
 
 import numpy as np
+
+from keras_genmodels.files import atomic_write, write_text_atomically
+
+
+class TaskError(ValueError):
+    """Arguments or data a task cannot use (the CLI exits 2 with this message)."""
+
+
+class TrainingDiverged(RuntimeError):
+    """Training produced a non-finite loss or weights (the CLI exits 1; nothing is saved)."""
+
+
+def build_model(build, *args, **kwargs):
+    """Call a model constructor, turning its argument errors into `TaskError`.
+
+    Models validate their arguments against the data (image size the
+    architecture can produce, channels, sizes) at construction, before any
+    training; on the command line those are usage errors.
+    """
+    try:
+        return build(*args, **kwargs)
+    except (ValueError, TypeError) as err:
+        raise TaskError(str(err)) from None
 
 
 def split_for_training(args):
@@ -36,15 +60,52 @@ def _is_path(source):
 
 
 def save_keras_atomically(model, path):
-    """`model.save(path)` through a temporary file and a rename."""
+    """`model.save(path)` through a temporary file and a rename (mode 0644)."""
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
-    os.close(fd)
-    try:
+    with atomic_write(path, suffix=".keras") as tmp:
         model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
+
+
+def json_safe(value):
+    """`value` with every non-finite float replaced by None (strict JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def write_json(path, data):
+    """Write `data` as strict JSON (non-finite numbers become null), atomically."""
+    text = json.dumps(json_safe(data), indent=2, ensure_ascii=False, allow_nan=False)
+    return write_text_atomically(path, text + "\n")
+
+
+def check_finite_training(model, history=None, allow_non_finite=False):
+    """Raise `TrainingDiverged` if a logged loss or any weight is NaN/inf.
+
+    Called after `fit` and before anything is saved, so a diverged run
+    never writes a `.keras` file or a SavedModel (unless `allow_non_finite`).
+    """
+    if allow_non_finite:
+        return
+    logs = getattr(history, "history", history) or {}
+    for key, values in logs.items():
+        bad = [i for i, v in enumerate(values)
+               if isinstance(v, (int, float, np.floating)) and not math.isfinite(float(v))]
+        if bad:
+            raise TrainingDiverged(
+                f"training diverged: {key} became {values[bad[0]]} in epoch {bad[0] + 1}; "
+                "nothing was saved or exported. Lower --learning-rate, check the data for "
+                "NaN/inf, or pass --allow-non-finite to keep the model anyway.")
+    from keras_genmodels.export import NonFiniteModelError, _check_finite
+
+    try:
+        _check_finite(model, False)
+    except NonFiniteModelError as err:
+        raise TrainingDiverged(f"training diverged: {err}") from None

@@ -20,6 +20,8 @@ Examples:
     genmodels sample --model saved_models/cgan/model.keras --label 3
 """
 
+from keras_genmodels.tasks.arguments import positive_float, positive_int, positive_int_list
+
 DEFAULT_DATASET = "digits"
 DEFAULT_EPOCHS = 20
 PRESETS = ("gan", "dcgan", "cgan", "wgan_gp")
@@ -27,26 +29,23 @@ TOY = ("ring8", "grid25", "gaussian1d")
 
 
 def add_arguments(parser):
-    parser.add_argument("--steps-per-epoch", type=int, default=500,
+    parser.add_argument("--steps-per-epoch", type=positive_int, default=500,
                         help="toy datasets only (an infinite stream); default 500")
-    parser.add_argument("--latent-dim", type=int, default=None,
+    parser.add_argument("--latent-dim", type=positive_int, default=None,
                         help="default: 2 on toy data, 64 on images")
-    parser.add_argument("--discriminator-steps", type=int, default=None,
+    parser.add_argument("--discriminator-steps", type=positive_int, default=None,
                         help="k, D updates per G update (default 1; 5 for wgan_gp)")
     parser.add_argument("--generator-loss", choices=("non_saturating", "minimax"),
                         default="non_saturating")
     parser.add_argument("--prior", choices=("normal", "uniform"), default="normal")
-    parser.add_argument("--packing", type=int, default=1, help="PacGAN degree (default 1)")
-    parser.add_argument("--units", default="256,256",
+    parser.add_argument("--packing", type=positive_int, default=1,
+                        help="PacGAN degree (default 1)")
+    parser.add_argument("--units", type=positive_int_list, default=(256, 256),
                         help="comma-separated MLP hidden units of G and D (default 256,256)")
-    parser.add_argument("--filters", default=None,
+    parser.add_argument("--filters", type=positive_int_list, default=None,
                         help="comma-separated DCGAN filters, low resolution first")
-    parser.add_argument("--learning-rate", type=float, default=None,
+    parser.add_argument("--learning-rate", type=positive_float, default=None,
                         help="Adam rate (default 1e-3 toy, 2e-4 images, 1e-4 wgan_gp)")
-
-
-def _ints(text):
-    return tuple(int(u) for u in str(text).split(",") if u.strip())
 
 
 def build(args, data_shape, num_classes=None):
@@ -62,8 +61,8 @@ def build(args, data_shape, num_classes=None):
     kwargs = dict(
         data_shape=data_shape, latent_dim=args.latent_dim or (64 if images else 2),
         architecture="dcgan" if images else "mlp",
-        generator_units=_ints(args.units), discriminator_units=_ints(args.units),
-        filters=_ints(args.filters) if args.filters else None,
+        generator_units=tuple(args.units), discriminator_units=tuple(args.units),
+        filters=tuple(args.filters) if args.filters else None,
         output_activation="sigmoid" if images else None, prior=args.prior,
         packing=args.packing, seed=args.seed,
         num_classes=num_classes if preset == "cgan" else None)
@@ -88,7 +87,8 @@ def train(args):
     from keras_genmodels.export import export_model
     from keras_genmodels.plots.gan import (plot_loss_curves, plot_sample_grid,
                                            plot_samples_over_data)
-    from keras_genmodels.tasks.common import save_keras_atomically
+    from keras_genmodels.tasks.common import (build_model, check_finite_training,
+                                              save_keras_atomically)
 
     keras.utils.set_random_seed(args.seed)
     out = args.export_dir / args.name
@@ -98,7 +98,7 @@ def train(args):
             raise kdata.DataError(f"expected an image dataset for {args.model}, received the "
                                   f"toy distribution {args.dataset!r}")
         dist = kdata.toy_distribution(args.dataset)
-        model = build(args, (dist.dim,))
+        model = build_model(build, args, (dist.dim,))
         ds = kdata.toy_dataset(dist, batch_size=model.discriminator_steps * args.batch_size,
                                seed=args.seed)
         fit_kwargs["steps_per_epoch"] = args.steps_per_epoch
@@ -115,7 +115,8 @@ def train(args):
                                       f"{args.dataset!r}")
             num_classes = int(y.max()) + 1
         flat = args.model == "gan"
-        model = build(args, (int(x[0].size),) if flat else tuple(x.shape[1:]), num_classes)
+        model = build_model(build, args, (int(x[0].size),) if flat else tuple(x.shape[1:]),
+                            num_classes)
         batch = model.discriminator_steps * args.batch_size
         if batch > len(x):
             raise kdata.DataError(f"expected at most {len(x)} samples per fit batch (k * "
@@ -125,6 +126,7 @@ def train(args):
                                  drop_remainder=True, flatten=flat)
     history = model.fit(ds, epochs=args.epochs, callbacks=callbacks, verbose=args.verbose,
                         **fit_kwargs)
+    check_finite_training(model, history, args.allow_non_finite)
     keras_path = save_keras_atomically(model, out / "model.keras")
     print(f"saved {keras_path}")
     print(f"saved {plot_loss_curves(history, out / 'loss_curves.png')}")
@@ -138,5 +140,5 @@ def train(args):
         np.savez(out / "samples.npz", x=samples)
         print(f"saved {out / 'samples.npz'}")
     if not args.no_export:
-        print(f"exported {export_model(model, args.name, args.export_dir)}")
+        print(f"exported {export_model(model, args.name, args.export_dir, allow_non_finite=args.allow_non_finite)}")  # noqa: E501
     return model

@@ -7,6 +7,8 @@ here.
 """
 
 from keras_genmodels.tasks import autoencoder as _autoencoder
+from keras_genmodels.tasks.arguments import (non_negative_float, open_probability,
+                                             positive_int, probability)
 
 KINDS = ("sparse", "denoising", "contractive")
 
@@ -20,31 +22,32 @@ def _kind(name):
 
 def add_arguments(parser):
     _autoencoder.add_arguments(parser)
-    parser.add_argument("--dropout", type=float, default=0.0,
+    parser.add_argument("--dropout", type=probability, default=0.0,
                         help="dropout after each hidden layer (default 0)")
     kind = _kind(parser.prog.split()[-1])
     if kind == "sparse":
         parser.add_argument("--sparsity", choices=["kl", "l1"], default="kl")
-        parser.add_argument("--sparsity-target", type=float, default=0.05, help="ρ (default 0.05)")
-        parser.add_argument("--sparsity-weight", type=float, default=None,
+        parser.add_argument("--sparsity-target", type=open_probability, default=0.05,
+                            help="ρ (default 0.05)")
+        parser.add_argument("--sparsity-weight", type=non_negative_float, default=None,
                             help="β (default 3 for kl, 1e-3 for l1)")
     elif kind == "denoising":
         parser.add_argument("--corruption", choices=["gaussian", "masking", "salt_and_pepper"],
                             default="gaussian")
-        parser.add_argument("--noise-level", type=float, default=0.5,
+        parser.add_argument("--noise-level", type=non_negative_float, default=0.5,
                             help="gaussian stddev or corruption probability (default 0.5)")
     else:
-        parser.add_argument("--contractive-weight", type=float, default=1e-3, help="λ")
+        parser.add_argument("--contractive-weight", type=non_negative_float, default=1e-3,
+                            help="λ")
         parser.add_argument("--jacobian", choices=["auto", "closed_form", "exact", "vjp", "jvp"],
                             default="auto")
-        parser.add_argument("--num-projections", type=int, default=1)
+        parser.add_argument("--num-projections", type=positive_int, default=1)
 
 
 def build(args, input_shape):
     from keras_genmodels.models import regularized
 
-    hidden = tuple(int(u) for u in args.hidden_units.split(",") if u.strip())
-    common = dict(architecture=args.architecture, hidden_units=hidden,
+    common = dict(architecture=args.architecture, hidden_units=tuple(args.hidden_units),
                   reconstruction_loss=args.loss, dropout=args.dropout)
     kind = _kind(args.model)
     if kind == "sparse":
@@ -63,6 +66,4 @@ def build(args, input_shape):
 
 
 def train(args):
-    # Needs `tasks.autoencoder.train(args, build=build)` (a one-line change
-    # proposed to the lead: `train(args, build=build)` there).
     return _autoencoder.train(args, build=build)

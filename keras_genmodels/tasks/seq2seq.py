@@ -20,6 +20,9 @@ import pathlib
 import sys
 import time
 
+from keras_genmodels.tasks.arguments import (non_negative_float, positive_float,
+                                             positive_int)
+
 DEFAULT_DATASET = "dates"
 DEFAULT_EPOCHS = 4
 DEFAULT_MODEL_DIR = os.path.join("saved_models", "seq2seq")
@@ -34,18 +37,18 @@ def add_arguments(parser):
     """
     parser.add_argument("--level", choices=("char", "word"), default="char",
                         help="tokens: characters or whitespace-separated words")
-    parser.add_argument("--train-size", type=int, default=50_000,
+    parser.add_argument("--train-size", type=positive_int, default=50_000,
                         help="training pairs (dates: generated; files/tfds: a cap)")
-    parser.add_argument("--test-size", type=int, default=2000, help="held-out pairs")
-    parser.add_argument("--units", type=int, default=96)
-    parser.add_argument("--embedding-dim", type=int, default=32)
+    parser.add_argument("--test-size", type=positive_int, default=2000, help="held-out pairs")
+    parser.add_argument("--units", type=positive_int, default=96)
+    parser.add_argument("--embedding-dim", type=positive_int, default=32)
     parser.add_argument("--cell", choices=("gru", "lstm"), default="gru")
     parser.add_argument("--attention", choices=("luong", "bahdanau"), default="luong")
     parser.add_argument("--unidirectional", action="store_true",
                         help="one-directional encoder (default: bidirectional)")
-    parser.add_argument("--steps-per-epoch", type=int, default=None)
-    parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--max-minutes", type=float, default=10.0,
+    parser.add_argument("--steps-per-epoch", type=positive_int, default=None)
+    parser.add_argument("--lr", "--learning-rate", type=positive_float, default=3e-3)
+    parser.add_argument("--max-minutes", type=non_negative_float, default=10.0,
                         help="stop training after this many minutes (default 10)")
 
 
@@ -55,7 +58,7 @@ def add_translate_arguments(parser):
     parser.add_argument("--model", default=None,
                         help="a .keras file (default: newest *.keras under --model-dir)")
     parser.add_argument("--model-dir", default=DEFAULT_MODEL_DIR)
-    parser.add_argument("--beam-width", type=int, default=None)
+    parser.add_argument("--beam-width", type=positive_int, default=None)
     parser.add_argument("--attention-png", default=None,
                         help="write the attention heat map of the first sentence here")
 
@@ -69,13 +72,14 @@ def train(args):
     from keras_genmodels.metrics import translation as tm
     from keras_genmodels.models.seq2seq import Seq2Seq
     from keras_genmodels.plots.attention import save_attention_heatmap
-    from keras_genmodels.tasks.common import save_keras_atomically
+    from keras_genmodels.tasks.common import (build_model, check_finite_training,
+                                              save_keras_atomically, write_json)
 
     keras.utils.set_random_seed(args.seed)
     train_pairs, test_pairs = text.load_pairs(args.dataset, seed=args.seed,
                                               n_train=args.train_size, n_test=args.test_size,
                                               data_dir=args.data_dir)
-    model = Seq2Seq.from_pairs(train_pairs, level=args.level, units=args.units,
+    model = build_model(Seq2Seq.from_pairs, train_pairs, level=args.level, units=args.units,
                                embedding_dim=args.embedding_dim, cell=args.cell,
                                attention=args.attention,
                                bidirectional=not args.unidirectional)
@@ -89,8 +93,9 @@ def train(args):
 
     callbacks = [TimeLimit(args.max_minutes * 60)] if args.max_minutes else []
     start = time.time()
-    model.fit(ds, epochs=args.epochs, steps_per_epoch=steps, callbacks=callbacks,
-              verbose=args.verbose)
+    history = model.fit(ds, epochs=args.epochs, steps_per_epoch=steps, callbacks=callbacks,
+                        verbose=args.verbose)
+    check_finite_training(model, history, args.allow_non_finite)
     seconds = time.time() - start
 
     out = pathlib.Path(args.export_dir) / args.name
@@ -106,10 +111,10 @@ def train(args):
         src, words, w = model.attention_map(test_pairs[0][0])
         report["attention_png"] = str(save_attention_heatmap(
             src, words, w, out / "attention.png", title=test_pairs[0][0]))
-    (out / "metrics.json").write_text(json.dumps(report, indent=2, ensure_ascii=False),
-                                      encoding="utf-8")
+    write_json(out / "metrics.json", report)
     if not args.no_export:
-        report["export"] = str(export_model(model, args.name, args.export_dir))
+        report["export"] = str(export_model(model, args.name, args.export_dir,
+                                            allow_non_finite=args.allow_non_finite))
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return report
 
@@ -132,16 +137,20 @@ def find_model(model=None, model_dir=DEFAULT_MODEL_DIR):
 
 def translate(args):
     """Print one translation per input sentence (tab-separated: source, translation)."""
-    import keras
-
-    import keras_genmodels.models.seq2seq  # noqa: F401  (registers Seq2Seq)
+    from keras_genmodels.model_files import load_model_file
+    from keras_genmodels.models.seq2seq import Seq2Seq
 
     texts = list(getattr(args, "text", None) or getattr(args, "texts", None) or [])
     if texts == ["-"]:
         texts = [line.rstrip("\n") for line in sys.stdin]
     path = find_model(getattr(args, "model", None),
                       getattr(args, "model_dir", None) or DEFAULT_MODEL_DIR)
-    model = keras.models.load_model(path)
+    model = load_model_file(path, require="translate", purpose="translate (a seq2seq model)")
+    if not isinstance(model, Seq2Seq):
+        from keras_genmodels.model_files import ModelFileError
+
+        raise ModelFileError(f"expected a seq2seq model, received {type(model).__name__} "
+                             f"from {path}, which is not a seq2seq model")
     outputs = model.translate(texts, beam_width=getattr(args, "beam_width", None))
     for src, out in zip(texts, outputs):
         print(f"{src}\t{out}")

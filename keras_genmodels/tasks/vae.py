@@ -12,34 +12,35 @@ on up to 1,000 test images), `samples.png`, `reconstructions.png`,
 `--latent-dim 2`); then exports a SavedModel version unless `--no-export`.
 """
 
-import json
+from keras_genmodels.tasks.arguments import (non_negative_float, non_negative_int,
+                                             positive_float, positive_int, positive_int_list)
 
 DEFAULT_EPOCHS = 30
 
 
-def _int_list(text):
-    return [int(v) for v in str(text).split(",") if v.strip()]
-
-
 def add_arguments(parser):
-    parser.add_argument("--latent-dim", type=int, default=2, help="dimension of z (default 2)")
+    parser.add_argument("--latent-dim", type=positive_int, default=2,
+                        help="dimension of z (default 2)")
     parser.add_argument("--architecture", choices=["dense", "conv"], default="dense")
-    parser.add_argument("--hidden-units", type=_int_list, default=[256, 128],
+    parser.add_argument("--hidden-units", type=positive_int_list, default=(256, 128),
                         help="comma-separated dense widths (default 256,128)")
-    parser.add_argument("--filters", type=_int_list, default=[32, 64],
+    parser.add_argument("--filters", type=positive_int_list, default=(32, 64),
                         help="comma-separated conv filters (default 32,64)")
-    parser.add_argument("--activation", default="relu")
+    parser.add_argument("--activation", default="relu",
+                        choices=("relu", "elu", "gelu", "selu", "silu", "tanh", "sigmoid",
+                                 "softplus", "leaky_relu"))
     parser.add_argument("--likelihood", choices=["bernoulli", "gaussian"], default="bernoulli")
-    parser.add_argument("--beta", type=float, default=1.0, help="KL weight (default 1)")
-    parser.add_argument("--kl-warmup-steps", type=int, default=0,
+    parser.add_argument("--beta", type=non_negative_float, default=1.0,
+                        help="KL weight (default 1)")
+    parser.add_argument("--kl-warmup-steps", type=non_negative_int, default=0,
                         help="linear KL warm-up length in steps (default 0: none)")
-    parser.add_argument("--iwae-samples", type=int, default=1,
+    parser.add_argument("--iwae-samples", type=positive_int, default=1,
                         help="importance samples of the training objective (default 1: ELBO)")
     parser.add_argument("--conditional", action="store_true",
                         help="condition encoder and decoder on the labels (CVAE)")
-    parser.add_argument("--nll-k", type=int, default=500,
+    parser.add_argument("--nll-k", type=non_negative_int, default=500,
                         help="importance samples of the test NLL (default 500; 0 skips it)")
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--learning-rate", type=positive_float, default=1e-3)
 
 
 def train(args):
@@ -50,16 +51,19 @@ def train(args):
     from keras_genmodels.metrics.iwae import iwae_log_likelihood
     from keras_genmodels.models.vae import VAE
     from keras_genmodels.plots import vae as plots
-    from keras_genmodels.tasks.common import save_keras_atomically, split_for_training
+    from keras_genmodels.tasks.common import (build_model, check_finite_training,
+                                              save_keras_atomically, split_for_training,
+                                              write_json)
 
     x_tr, y_tr, x_te, y_te = split_for_training(args)
     if args.conditional and (y_tr is None or y_te is None):
         raise DataError(f"expected labels for --conditional, received none in {args.dataset!r}")
     num_classes = int(max(y_tr.max(), y_te.max())) + 1 if args.conditional else None
     keras.utils.set_random_seed(args.seed)
-    model = VAE(
-        image_shape=x_tr.shape[1:], latent_dim=args.latent_dim, architecture=args.architecture,
-        hidden_units=args.hidden_units, filters=args.filters, activation=args.activation,
+    model = build_model(
+        VAE, image_shape=x_tr.shape[1:], latent_dim=args.latent_dim,
+        architecture=args.architecture, hidden_units=list(args.hidden_units),
+        filters=list(args.filters), activation=args.activation,
         likelihood=args.likelihood, beta=args.beta, kl_warmup_steps=args.kl_warmup_steps,
         iwae_samples=args.iwae_samples, num_classes=num_classes, seed=args.seed,
     )
@@ -73,6 +77,7 @@ def train(args):
     else:
         train_ds = image_dataset(x_tr, **batches)
     history = model.fit(train_ds, epochs=args.epochs, verbose=args.verbose).history
+    check_finite_training(model, history, args.allow_non_finite)
 
     out = args.export_dir / args.name
     keras_path = save_keras_atomically(model, out / "model.keras")
@@ -93,9 +98,8 @@ def train(args):
     if args.latent_dim == 2:
         pictures.append(plots.save_manifold(model, out / "manifold.png",
                                             label=0 if args.conditional else None))
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    print(json.dumps(metrics, indent=1))
+    print(write_json(out / "metrics.json", metrics).read_text())
     print("\n".join(f"saved {p}" for p in [keras_path, *pictures]))
     if not args.no_export:
-        print(f"exported {export_model(model, args.name, args.export_dir)}")
+        print(f"exported {export_model(model, args.name, args.export_dir, allow_non_finite=args.allow_non_finite)}")  # noqa: E501
     return metrics
