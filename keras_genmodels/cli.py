@@ -112,6 +112,13 @@ def build_parser():
     recon.add_argument("--n", type=_positive_int, default=10)
     recon.add_argument("--out", type=pathlib.Path, default=pathlib.Path("reconstructions.png"))
 
+    from keras_genmodels.tasks import evaluate as evaluate_task  # imports no keras
+
+    ev = commands.add_parser(
+        "evaluate", help="score a generative model's samples (FID, KID, precision/recall, ...)")
+    _common(ev)
+    evaluate_task.add_arguments(ev)
+
     if "seq2seq" in TASKS:
         tr = commands.add_parser("translate", help="translate text with a trained seq2seq model")
         _common(tr)
@@ -216,6 +223,10 @@ def main(argv=None):
             print(export_model(args.keras_file, args.name, args.export_dir,
                                args.version, args.serving_root,
                                allow_non_finite=args.allow_non_finite))
+        elif args.command == "evaluate":
+            from keras_genmodels.tasks import evaluate
+
+            evaluate.run(args)
         elif args.command == "sample":
             _sample(parser, args)
         elif args.command == "reconstruct":
