@@ -81,6 +81,17 @@ def build_parser():
         sub.add_argument("--no-export", action="store_true", help="skip the SavedModel export")
         sub.add_argument("--allow-non-finite", action="store_true",
                          help="save and export even if training diverged (NaN/inf weights)")
+        dist = sub.add_argument_group("several devices (JAX, TensorFlow; README 'Several "
+                                      "devices')")
+        dist.add_argument("--devices", type=_positive_int, default=1,
+                          help="data-parallel devices in this process (default 1); "
+                               "--batch-size is the global batch")
+        dist.add_argument("--coordinator", default=None,
+                          help="JAX multi-process: HOST:PORT of process 0")
+        dist.add_argument("--num-processes", type=_positive_int, default=None,
+                          help="JAX multi-process: number of processes")
+        dist.add_argument("--process-id", type=int, default=None,
+                          help="JAX multi-process: this process's index (0 writes files)")
         sub.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                          help="Keras fit verbosity (1: progress bar)")
         task.add_arguments(sub)
@@ -201,11 +212,31 @@ def _reconstruct(parser, args):
     print(f"saved {save_image_grid([x, x_hat], args.out, ['original', 'reconstruction'])}")
 
 
+def _prepare_devices(argv):
+    """Make `--devices N` devices visible before the framework initialises them."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--devices", default=None)
+    known, _ = pre.parse_known_args(argv)
+    try:
+        devices = int(known.devices) if known.devices is not None else 1
+    except ValueError:
+        return  # the real parser reports it
+    if devices > 1:
+        from keras_genmodels.distribution import DistributionError, prepare_devices
+
+        try:
+            prepare_devices(devices)
+        except DistributionError as err:
+            build_parser().error(str(err))
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     _apply_backend(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "train":
+        _prepare_devices(argv)
 
     from keras_genmodels.data.errors import DataError
     from keras_genmodels.export import NonFiniteModelError
@@ -215,8 +246,9 @@ def main(argv=None):
     try:
         if args.command == "train":
             from keras_genmodels.tasks import TASKS
+            from keras_genmodels.tasks.common import run_training
 
-            importlib.import_module(TASKS[args.model]).train(args)
+            run_training(importlib.import_module(TASKS[args.model]), args)
         elif args.command == "export":
             from keras_genmodels.export import export_model
 

@@ -63,9 +63,9 @@ def test_pairs_train_towards_the_target(digits_split):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(input_shape=(8, 8, 1), code_size=0), "code_size must be a positive int"),
-    (dict(input_shape=(64,), code_size=4, architecture="conv"), r"expects input_shape \(H, W, C\)"),
-    (dict(input_shape=(8, 8, 1), code_size=4, architecture="mlp"), "'dense' or 'conv'"),
+    (dict(input_shape=(8, 8, 1), code_size=0), "expected code_size >= 1"),
+    (dict(input_shape=(64,), code_size=4, architecture="conv"), r"expected input_shape \(H, W, C\)"),
+    (dict(input_shape=(8, 8, 1), code_size=4, architecture="mlp"), r"expected architecture to be one of \['dense', 'conv'\]"),
     (dict(input_shape=(8, 8, 1), code_size=4, reconstruction_loss="l1"), "Unknown reconstruction loss"),
 ])
 def test_bad_arguments_raise_clear_errors(kwargs, message):

@@ -208,13 +208,13 @@ def test_dcgan_networks_for_each_image_size(shape, first):
 
 
 def test_invalid_arguments_are_rejected():
-    with pytest.raises(ValueError, match="generator_loss must be one of"):
+    with pytest.raises(ValueError, match="expected generator_loss to be one of"):
         tiny_gan(generator_loss="hinge")
-    with pytest.raises(ValueError, match="prior must be one of"):
+    with pytest.raises(ValueError, match="expected prior to be one of"):
         tiny_gan(prior="cauchy")
-    with pytest.raises(ValueError, match="expects data_shape \\(H, W, C\\)"):
+    with pytest.raises(ValueError, match="expected data_shape \\(H, W, C\\)"):
         tiny_gan(architecture="dcgan")
-    with pytest.raises(ValueError, match="labels are required"):
+    with pytest.raises(ValueError, match="expected labels for a conditional GAN"):
         tiny_gan(num_classes=3).generate(np.zeros((1, 2), "float32"))
 
 

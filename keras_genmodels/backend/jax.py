@@ -99,3 +99,33 @@ class AdversarialTrainer:
                 _SCOPE_STACK.pop()
         new_state = tuple([_current(scope, v) for v in vs] for vs, _ in groups)
         return logs, new_state
+
+
+def is_symbolic(x):
+    """True for a `keras.KerasTensor` or a JAX tracer (inside `jax.jit`)."""
+    return isinstance(x, (keras.KerasTensor, jax.core.Tracer))
+
+
+def assert_in_range(x, low, high, message):
+    """`x` unchanged: nothing can stop a `jax.jit` computation with an error."""
+    return x
+
+
+# --- data parallelism: identities here (JAX's DataParallel runs one global
+# program over the whole batch; torch has no Keras distribution support).
+
+
+def num_replicas():
+    return 1
+
+
+def replica_share(loss, count=None):
+    return loss
+
+
+def replica_rows(x, axis=0):
+    return x
+
+
+def all_replica_rows(x):
+    return x

@@ -1,5 +1,6 @@
 """PyTorch implementations: `torch.func` and `torch.autograd.grad`."""
 
+import keras
 import torch
 
 
@@ -54,3 +55,33 @@ class AdversarialTrainer:
 
     def train_step(self, data):
         return self.run_phases(data)
+
+
+def is_symbolic(x):
+    """True for a `keras.KerasTensor` or any tensor while `torch.compile` traces."""
+    return isinstance(x, keras.KerasTensor) or torch.compiler.is_compiling()
+
+
+def assert_in_range(x, low, high, message):
+    """`x` unchanged: torch runs eagerly, so values were checked in Python."""
+    return x
+
+
+# --- data parallelism: identities here (JAX's DataParallel runs one global
+# program over the whole batch; torch has no Keras distribution support).
+
+
+def num_replicas():
+    return 1
+
+
+def replica_share(loss, count=None):
+    return loss
+
+
+def replica_rows(x, axis=0):
+    return x
+
+
+def all_replica_rows(x):
+    return x

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_genmodels import backend as B
+
 
 @keras.saving.register_keras_serializable(package="keras_genmodels")
 class GaussianSampling(keras.layers.Layer):
@@ -49,9 +51,10 @@ class GaussianSampling(keras.layers.Layer):
             shape = (ops.shape(mean)[0], num_samples, ops.shape(mean)[-1])
         else:
             shape = ops.shape(mean)
-        eps = keras.random.normal(
-            shape, dtype=mean.dtype, seed=self.seed_generator
-        )
+        # Under tf.distribute: this replica's rows of the global-batch noise.
+        eps = B.replica_noise(
+            lambda s: keras.random.normal(s, dtype=mean.dtype, seed=self.seed_generator),
+            shape)
         return mean + ops.exp(0.5 * log_var) * eps
 
     def compute_output_shape(self, mean_shape, log_var_shape, num_samples=None):

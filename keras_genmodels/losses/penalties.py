@@ -171,14 +171,25 @@ def jacobian_frobenius_estimate(fn, x, num_projections=1, mode="vjp",
     if m > 1:  # m copies of the batch: one product computes all projections
         x = ops.tile(x, (m,) + (1,) * (len(x.shape) - 1))
     rows = ops.shape(x)[0]
+    # Under tf.distribute each replica takes its rows of the projections one
+    # device draws for the global batch, seen as (m, batch, ...) (identity else).
+    def draw(shape):
+        if B.num_replicas() == 1:
+            return _projections(shape, distribution, seed, x.dtype)
+        flat = (m * batch,) + tuple(shape[1:])
+        noise = B.replica_noise(
+            lambda s: _projections(s, distribution, seed, x.dtype),
+            (m, batch) + tuple(shape[1:]), axis=1)
+        return ops.reshape(noise, flat)
+
     if mode == "jvp":
-        v = _projections(ops.shape(x), distribution, seed, x.dtype)
+        v = draw(ops.shape(x))
         _, product = B.jvp(fn, x, v)
     else:
         if code_shape is None:
             raise ValueError("mode='vjp' needs code_shape (fn's output shape "
                              "without the batch axis); received None.")
-        u = _projections((rows,) + tuple(code_shape), distribution, seed, x.dtype)
+        u = draw((rows,) + tuple(code_shape))
         _, product = B.vjp(fn, x, u)
     squares = ops.sum(ops.square(_flat(product)), axis=-1)  # (m * batch,)
     if m > 1:

@@ -20,7 +20,8 @@ counts training steps; each phase optimizer counts its own updates.
 import keras
 
 from keras_genmodels import backend as B
-from keras_genmodels.models.base import GenerativeModel, portable_config
+from keras_genmodels.models.base import (GenerativeModel, jit_compile_for_this_backend,
+                                         portable_config, portable_jit_compile)
 
 
 class Phase:
@@ -159,14 +160,25 @@ class AdversarialModel(B.AdversarialTrainer, GenerativeModel):
             return {}
         config = keras.saving.serialize_keras_object(self._compile_kwargs)
         config["optimizers"] = portable_config(self._phase_optimizer_configs)
-        return config
+        # jit_compile only when given explicitly, with the backend it was given under.
+        return portable_jit_compile(config, getattr(self, "_explicit_jit_compile", None))
 
     def compile_from_config(self, config):
-        config = dict(config)
+        config = jit_compile_for_this_backend(dict(config))
+        if config.get("jit_compile") == "auto":
+            del config["jit_compile"]
         optimizers = {n: keras.saving.deserialize_keras_object(c)
                       for n, c in config.pop("optimizers").items()}
         config = keras.saving.deserialize_keras_object(config)
         self.compile(optimizers=optimizers, **config)
+
+    @staticmethod
+    def _replica_loss(phase, data, index):
+        # Under tf.distribute each replica's gradient is summed by the
+        # optimizer: differentiate this replica's share of the global-batch
+        # loss (an identity on one device and under JAX). Logs stay unscaled.
+        loss, logs = phase.loss_fn(data, index)
+        return B.replica_share(loss), logs
 
     def run_phases(self, data):
         """One training step: every phase, each `repeat` times, in order.
@@ -178,7 +190,7 @@ class AdversarialModel(B.AdversarialTrainer, GenerativeModel):
             optimizer = self._phase_optimizers[phase.name]
             for i in range(phase.repeat):
                 _, logs, grads = B.value_and_grad(
-                    lambda i=i, phase=phase: phase.loss_fn(data, i),
+                    lambda i=i, phase=phase: self._replica_loss(phase, data, i),
                     phase.variables)
                 optimizer.apply(grads, phase.variables)
                 for key, value in logs.items():

@@ -3,8 +3,10 @@
 import keras
 from keras import ops
 
+from keras_genmodels import backend as B
 from keras_genmodels import networks
 from keras_genmodels.losses import reconstruction
+from keras_genmodels.models import checks
 from keras_genmodels.models.base import GenerativeModel
 
 PRESETS = {
@@ -32,6 +34,14 @@ class Autoencoder(GenerativeModel):
 
     `fit` accepts `x` alone (target = x) or pairs `(x_in, x_target)`, e.g. a
     corrupted input and its clean original.
+
+    Bad input raises `ValueError` before any work, on every backend:
+    `encode`/`reconstruct` take float arrays `(N, *input_shape)` with no
+    NaN/inf, in [0, 1] when the decoder ends in a sigmoid or the loss is
+    BCE (in [-1, 1] for tanh) -- uint8 pixels are refused ("divide by
+    255"); `decode` takes finite codes `(N, code_size)`. Tensors inside a
+    traced function are not checked. Constructor sizes (`code_size`,
+    `hidden_units`, `filters`) must be positive integers.
 
     Args:
         input_shape: tuple. Shape of one sample, e.g. `(8, 8, 1)`.
@@ -73,22 +83,19 @@ class Autoencoder(GenerativeModel):
                  hidden_units=(256,), filters=(32, 64), activation="relu",
                  code_activation=None, output_activation="sigmoid",
                  reconstruction_loss="mse", dropout=0.0, **kwargs):
+        input_shape = checks.shape("input_shape", input_shape)
+        code_size = checks.integer("code_size", code_size)
+        checks.choice("architecture", architecture, ("dense", "conv"))
+        if architecture == "conv":
+            checks.conv_image_shape("input_shape", input_shape, architecture)
+        hidden_units = checks.integers("hidden_units", hidden_units)
+        filters = checks.integers("filters", filters)
+        if architecture == "conv" and not filters:
+            raise ValueError("expected filters with at least one entry for "
+                             "architecture='conv', received ()")
+        dropout = checks.number("dropout", dropout, 0.0, 1.0, include_maximum=False)
+        reconstruction_fn = reconstruction.get(reconstruction_loss)
         super().__init__(**kwargs)
-        input_shape = tuple(int(d) for d in input_shape)
-        if not input_shape or min(input_shape) < 1:
-            raise ValueError(
-                f"input_shape must be a tuple of positive ints; received {input_shape}.")
-        if int(code_size) != code_size or code_size < 1:
-            raise ValueError(f"code_size must be a positive int; received {code_size!r}.")
-        if architecture not in ("dense", "conv"):
-            raise ValueError(
-                f"architecture must be 'dense' or 'conv'; received {architecture!r}.")
-        if architecture == "conv" and len(input_shape) != 3:
-            raise ValueError(
-                "architecture='conv' expects input_shape (H, W, C); received "
-                f"{input_shape}.")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1); received {dropout}.")
         # === Layers ===
         if architecture == "dense":
             self.encoder = networks.dense_encoder(
@@ -104,7 +111,7 @@ class Autoencoder(GenerativeModel):
             self.decoder = networks.conv_decoder(
                 code_size, input_shape, tuple(filters)[::-1], activation,
                 output_activation, dropout, name="decoder")
-        self._reconstruction = reconstruction.get(reconstruction_loss)
+        self._reconstruction = reconstruction_fn
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.penalty_tracker = keras.metrics.Mean(name="penalty")
@@ -146,17 +153,31 @@ class Autoencoder(GenerativeModel):
             self.add_loss(penalty)
         return self.decoder(code, training=training)
 
+    def input_range(self):
+        """`(lo, hi)` of the inputs the model accepts, or None (any finite value):
+        the range of the decoder's output activation ([0, 1] also for BCE)."""
+        if self.reconstruction_loss == "bce":
+            return (0.0, 1.0)
+        return checks.ACTIVATION_RANGES.get(self.output_activation)
+
+    def _check_x(self, x, method):
+        return checks.data(x, f"{type(self).__name__}.{method}", self.sample_shape,
+                           self.input_range())
+
     def encode(self, x):
         """`(batch, *input_shape) -> (batch, code_size)`."""
-        return self.encoder(x, training=False)
+        return self.encoder(self._check_x(x, "encode"), training=False)
 
     def decode(self, code):
         """`(batch, code_size) -> (batch, *input_shape)`."""
+        code = checks.codes(code, f"{type(self).__name__}.decode", self.code_size,
+                            name="code")
         return self.decoder(code, training=False)
 
     def reconstruct(self, x):
         """`decode(encode(x))`, no corruption or dropout."""
-        return self.decode(self.encode(x))
+        x = self._check_x(x, "reconstruct")
+        return self.decoder(self.encoder(x, training=False), training=False)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
                      training=True):
@@ -167,7 +188,8 @@ class Autoencoder(GenerativeModel):
         self.loss_tracker.update_state(loss)
         self.reconstruction_tracker.update_state(recon)
         self.penalty_tracker.update_state(penalty)
-        return loss
+        # Under tf.distribute: this replica's share of the global-batch mean.
+        return B.replica_share(loss, ops.shape(target)[0])
 
     @property
     def metrics(self):

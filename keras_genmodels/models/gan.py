@@ -13,21 +13,12 @@ from keras import ops
 
 from keras_genmodels import backend as B
 from keras_genmodels.losses import adversarial as L
+from keras_genmodels.models import checks
 from keras_genmodels.models import gan_networks as nets
 from keras_genmodels.models.adversarial import AdversarialModel, Phase
 
 PRIORS = ("normal", "uniform")
 ARCHITECTURES = ("mlp", "dcgan")
-
-
-def _choice(name, value, allowed):
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {list(allowed)}; received {value!r}.")
-
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int; received {value!r}.")
 
 
 @keras.saving.register_keras_serializable(package="keras_genmodels")
@@ -62,6 +53,21 @@ class GAN(AdversarialModel):
 
     Metrics: `d_loss`, `g_loss`, `d_real` (mean D(x)), `d_fake`
     (mean D(G(z)), measured in the discriminator update).
+
+    **Bad input** raises `ValueError` before any work, identically on every
+    backend. Constructor: sizes (`latent_dim`, `discriminator_steps`,
+    `packing`, hidden units, filters) must be positive integers,
+    `num_classes` None or >= 2, and a DCGAN's H and W even and >= 4
+    (divisible by `2**len(filters)` when `filters` is given). Methods:
+    `generate` takes finite latents `(N, latent_dim)`; `discriminate` float
+    samples `(N, *data_shape)`, N a multiple of `packing`, no NaN/inf, in
+    [0, 1] (sigmoid generator output) or [-1, 1] (tanh); labels must be
+    integers in `[0, num_classes)`, one per sample (whole-number floats are
+    accepted), on every backend (TF and JAX would otherwise silently encode
+    an out-of-range label as an all-zero one-hot vector). The exported
+    `generate(latent, label)` signature checks `label` at run time: out of
+    range, the call fails with `InvalidArgumentError` ("expected label as
+    integers in [0, K) (num_classes=K) ... received min m, max M").
 
     Shapes: data `(batch, *data_shape)`; latent `(batch, latent_dim)`.
 
@@ -120,17 +126,24 @@ class GAN(AdversarialModel):
                  generator_loss="non_saturating", discriminator_steps=1,
                  prior="normal", num_classes=None, packing=1, seed=None,
                  **kwargs):
-        super().__init__(**kwargs)
-        _choice("architecture", architecture, ARCHITECTURES)
-        _choice("generator_loss", generator_loss, tuple(L.GENERATOR_LOSSES))
-        _choice("prior", prior, PRIORS)
-        for name, value in (("latent_dim", latent_dim), ("packing", packing),
-                            ("discriminator_steps", discriminator_steps)):
-            _positive_int(name, value)
+        checks.choice("architecture", architecture, ARCHITECTURES)
+        checks.choice("generator_loss", generator_loss, tuple(L.GENERATOR_LOSSES))
+        checks.choice("prior", prior, PRIORS)
+        data_shape = checks.shape("data_shape", data_shape)
+        latent_dim = checks.integer("latent_dim", latent_dim)
+        packing = checks.integer("packing", packing)
+        discriminator_steps = checks.integer("discriminator_steps", discriminator_steps)
         if num_classes is not None:
-            _positive_int("num_classes", num_classes)
+            num_classes = checks.integer("num_classes", num_classes, 2)
+        generator_units = checks.integers("generator_units", generator_units)
+        discriminator_units = checks.integers("discriminator_units", discriminator_units)
+        if filters is not None:
+            filters = checks.integers("filters", filters) or None
+        if architecture == "dcgan":
+            checks.dcgan_image_shape(data_shape, filters)
+        super().__init__(**kwargs)
         # === Config ===
-        self.data_shape = tuple(int(d) for d in data_shape)
+        self.data_shape = data_shape
         self.latent_dim = latent_dim
         self.architecture = architecture
         self.generator_units = tuple(generator_units)
@@ -147,10 +160,6 @@ class GAN(AdversarialModel):
         d_input = nets.packed_shape(self.data_shape, packing)
         label_dim = num_classes * packing if num_classes else None
         if architecture == "dcgan":
-            if len(self.data_shape) != 3:
-                raise ValueError(
-                    "architecture='dcgan' expects data_shape (H, W, C); "
-                    f"received {self.data_shape}.")
             self.filters = tuple(filters or nets.default_filters(self.data_shape))
             self.generator = nets.dcgan_generator(
                 latent_dim, self.data_shape, self.filters,
@@ -173,36 +182,61 @@ class GAN(AdversarialModel):
         SeedGenerator unless `seed` is given."""
         seed = self.seed_generator if seed is None else seed
         shape = (num_samples, self.latent_dim)
+        # replica_noise: under tf.distribute, this replica's rows of the noise
+        # one device draws for the global batch (else a plain draw).
         if self.prior == "uniform":
-            return keras.random.uniform(shape, -1.0, 1.0, seed=seed)
-        return keras.random.normal(shape, seed=seed)
+            return B.replica_noise(
+                lambda s: keras.random.uniform(s, -1.0, 1.0, seed=seed), shape)
+        return B.replica_noise(lambda s: keras.random.normal(s, seed=seed), shape)
 
     def _one_hot(self, labels):
         return ops.one_hot(ops.cast(ops.reshape(labels, (-1,)), "int32"),
                            self.num_classes)
 
-    def _check_labels(self, labels):
-        if (labels is None) != (self.num_classes is None):
+    def _check_labels(self, labels, where="GAN.generate"):
+        if labels is None and self.num_classes is not None:
             raise ValueError(
-                "labels are required exactly when the GAN is conditional "
-                f"(num_classes={self.num_classes}); received labels="
-                f"{'None' if labels is None else 'a tensor'}.")
+                f"{where}: expected labels for a conditional GAN (num_classes="
+                f"{self.num_classes}), received None")
+        if labels is not None and self.num_classes is None:
+            raise ValueError(
+                f"{where}: expected labels=None for an unconditional GAN "
+                "(num_classes=None), received labels")
 
-    def generate(self, latent, labels=None, training=False):
-        """G(z [, y]): `(batch, latent_dim)` [, int `(batch,)`] ->
-        `(batch, *data_shape)`."""
+    def _checked_labels(self, labels, num_samples, where):
+        self._check_labels(labels, where)
+        if labels is None:
+            return None
+        return checks.labels(labels, self.num_classes, where, num_samples=num_samples)
+
+    def input_range(self):
+        """`(lo, hi)` of the samples `discriminate` accepts (the range of the
+        generator's output activation), or None (any finite value)."""
+        return checks.ACTIVATION_RANGES.get(self.output_activation)
+
+    def _generate(self, latent, labels=None, training=False):
         self._check_labels(labels)
         latent = ops.convert_to_tensor(latent)
         if self.num_classes:
             return self.generator([latent, self._one_hot(labels)], training=training)
         return self.generator(latent, training=training)
 
+    def generate(self, latent, labels=None, training=False):
+        """G(z [, y]): `(batch, latent_dim)` [, int `(batch,)`] ->
+        `(batch, *data_shape)`."""
+        latent = checks.codes(latent, "GAN.generate", self.latent_dim, name="latent")
+        shape = getattr(latent, "shape", None)
+        n = None if shape is None or shape[0] is None else int(shape[0])
+        labels = self._checked_labels(labels, n, "GAN.generate")
+        return self._generate(latent, labels, training=training)
+
     def call(self, inputs, training=False):
-        """`model(z)` or `model((z, labels))`: the generator."""
+        """`model(z)` or `model((z, labels))`: the generator (unchecked: the
+        Keras hook, also run inside traced functions)."""
         if self.num_classes:
             latent, labels = inputs
-            return self.generate(latent, labels, training=training)
-        return self.generate(inputs, training=training)
+            return self._generate(latent, labels, training=training)
+        return self._generate(inputs, training=training)
 
     def sample(self, num_samples, labels=None, seed=None):
         """`num_samples` generated samples as a NumPy array.
@@ -214,10 +248,12 @@ class GAN(AdversarialModel):
             seed: int or None. Seed of the noise (None: the model's
                 SeedGenerator, advancing it).
         """
+        num_samples = checks.integer("num_samples", num_samples)
         if self.num_classes and labels is None:
             labels = ops.mod(ops.arange(num_samples), self.num_classes)
+        labels = self._checked_labels(labels, num_samples, "GAN.sample")
         z = self.sample_prior(num_samples, seed=seed)
-        return ops.convert_to_numpy(self.generate(z, labels))
+        return ops.convert_to_numpy(self._generate(z, labels))
 
     # --- discriminator ------------------------------------------------------
 
@@ -252,6 +288,11 @@ class GAN(AdversarialModel):
 
     def discriminate(self, x, labels=None):
         """D(x) = sigmoid(logit), `(n / packing, 1)` (probability of "data")."""
+        x = checks.data(x, "GAN.discriminate", self.data_shape, self.input_range(),
+                        batch_multiple=self.packing)
+        shape = getattr(x, "shape", None)
+        n = None if shape is None or shape[0] is None else int(shape[0])
+        labels = self._checked_labels(labels, n, "GAN.discriminate")
         return ops.sigmoid(self.discriminator_logits(x, labels, training=False))
 
     # --- the game -----------------------------------------------------------
@@ -262,15 +303,20 @@ class GAN(AdversarialModel):
         if self.num_classes and y is None:
             raise ValueError(
                 "A conditional GAN expects batches (x, labels); received x only.")
+        # Under tf.distribute the chunks are those of the *global* batch (all
+        # replicas' rows gathered), each replica keeping its 1/replicas of the
+        # chunk: the step is the single-device step (identities elsewhere).
+        x = B.all_replica_rows(x)
         n = ops.shape(x)[0]
         k = self.discriminator_steps
         m = (n // (k * self.packing)) * self.packing
-        x = x[index * m:(index + 1) * m]
-        y = y[index * m:(index + 1) * m] if self.num_classes else None
+        x = B.replica_rows(x[index * m:(index + 1) * m])
+        y = B.replica_rows(B.all_replica_rows(y)[index * m:(index + 1) * m]) \
+            if self.num_classes else None
         return x, y
 
     def _fake(self, num_samples, labels):
-        return self.generate(self.sample_prior(num_samples), labels, training=True)
+        return self._generate(self.sample_prior(num_samples), labels, training=True)
 
     def discriminator_objective(self, real, fake, labels):
         """Hook: `(loss, logs)` of one discriminator update on `real` and
@@ -313,8 +359,12 @@ class GAN(AdversarialModel):
         int32 `(None,)`] -> `{"image": (None, *data_shape)}`."""
         latent_spec = keras.InputSpec(shape=(None, self.latent_dim), dtype="float32")
         if self.num_classes:
+            classes = self.num_classes
+
+            # Asserts 0 <= label < num_classes at run time: a served model answers
+            # InvalidArgument instead of generating from an all-zero one-hot code.
             def generate(latent, label):
-                return {"image": self.generate(latent, label)}
+                return {"image": self.generate(latent, checks.graph_labels(label, classes))}
 
             specs = [latent_spec, keras.InputSpec(shape=(None,), dtype="int32")]
         else:
@@ -379,6 +429,8 @@ class WGANGP(GAN):
 
     def __init__(self, data_shape, gradient_penalty_weight=10.0,
                  discriminator_steps=5, **kwargs):
+        gradient_penalty_weight = checks.number("gradient_penalty_weight",
+                                                gradient_penalty_weight, 0.0)
         super().__init__(data_shape, discriminator_steps=discriminator_steps, **kwargs)
         self.gradient_penalty_weight = float(gradient_penalty_weight)
 
@@ -392,8 +444,8 @@ class WGANGP(GAN):
         """x̂ = eps * real + (1 - eps) * fake with eps ~ U[0, 1], one per
         (packed) sample, broadcast over the other axes."""
         shape = (ops.shape(real_packed)[0],) + (1,) * (len(real_packed.shape) - 1)
-        eps = keras.random.uniform(shape, 0.0, 1.0,
-                                   seed=self.seed_generator if seed is None else seed)
+        seed = self.seed_generator if seed is None else seed
+        eps = B.replica_noise(lambda s: keras.random.uniform(s, 0.0, 1.0, seed=seed), shape)
         return eps * real_packed + (1.0 - eps) * fake_packed
 
     def penalty(self, interpolated, packed_labels=None):

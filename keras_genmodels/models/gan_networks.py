@@ -45,8 +45,8 @@ def default_filters(data_shape, base=64):
             n = candidate
     if n == 0:
         raise ValueError(
-            "DCGAN expects image height and width divisible by 2 with at "
-            f"least 4 pixels; received data_shape={tuple(data_shape)}.")
+            "expected DCGAN image height and width even and >= 4, received "
+            f"data_shape={tuple(data_shape)}")
     return tuple(base * 2 ** (n - 1 - i) for i in range(n))
 
 
@@ -108,8 +108,8 @@ def dcgan_generator(latent_dim, data_shape, filters, output_activation="sigmoid"
     h0, w0 = height // 2 ** n, width // 2 ** n
     if h0 * 2 ** n != height or w0 * 2 ** n != width or h0 < 1:
         raise ValueError(
-            f"DCGAN generator with {n} stride-2 blocks expects H and W "
-            f"divisible by {2 ** n}; received data_shape={tuple(data_shape)}.")
+            f"expected H and W divisible by 2**{n} = {2 ** n} for a DCGAN generator with "
+            f"{n} stride-2 blocks, received data_shape={tuple(data_shape)}")
     with keras.name_scope(name):
         inputs, x, label = _inputs((latent_dim,), "latent", num_classes, name)
         if label is not None:

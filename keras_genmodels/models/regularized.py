@@ -12,6 +12,7 @@ from keras import ops
 
 from keras_genmodels.layers.corruption import Corruption, check_corruption
 from keras_genmodels.losses import penalties as P
+from keras_genmodels.models import checks
 from keras_genmodels.models.autoencoder import Autoencoder
 
 
@@ -70,21 +71,16 @@ class SparseAutoencoder(Autoencoder):
     def __init__(self, input_shape, code_size, sparsity="kl",
                  sparsity_target=0.05, sparsity_weight=None,
                  code_activation="sigmoid", **kwargs):
-        if sparsity not in self.DEFAULT_WEIGHTS:
-            raise ValueError(
-                f"sparsity must be 'kl' or 'l1'; received {sparsity!r}.")
+        checks.choice("sparsity", sparsity, tuple(self.DEFAULT_WEIGHTS))
         if sparsity == "kl" and code_activation != "sigmoid":
             raise ValueError(
                 "sparsity='kl' needs code_activation='sigmoid' (activations "
                 f"in [0, 1]); received {code_activation!r}.")
-        if not 0.0 < sparsity_target < 1.0:
-            raise ValueError(
-                f"sparsity_target must be in (0, 1); received {sparsity_target!r}.")
+        checks.number("sparsity_target", sparsity_target, 0.0, 1.0,
+                      include_minimum=False, include_maximum=False)
         if sparsity_weight is None:
             sparsity_weight = self.DEFAULT_WEIGHTS[sparsity]
-        if not sparsity_weight >= 0:
-            raise ValueError(
-                f"sparsity_weight must be >= 0; received {sparsity_weight!r}.")
+        checks.number("sparsity_weight", sparsity_weight, 0.0)
         super().__init__(input_shape, code_size,
                          code_activation=code_activation, **kwargs)
         _rename_penalty_metric(self, "sparsity")
@@ -245,19 +241,11 @@ class ContractiveAutoencoder(Autoencoder):
                  jacobian="auto", num_projections=1,
                  projection_distribution="gaussian", seed=None,
                  code_activation=None, **kwargs):
-        if jacobian not in self.JACOBIANS:
-            raise ValueError(
-                f"jacobian must be one of {self.JACOBIANS}; received {jacobian!r}.")
-        if int(num_projections) != num_projections or num_projections < 1:
-            raise ValueError(
-                f"num_projections must be a positive int; received {num_projections!r}.")
-        if projection_distribution not in P.PROJECTION_DISTRIBUTIONS:
-            raise ValueError(
-                f"projection_distribution must be one of {P.PROJECTION_DISTRIBUTIONS}; "
-                f"received {projection_distribution!r}.")
-        if not contractive_weight >= 0:
-            raise ValueError(
-                f"contractive_weight must be >= 0; received {contractive_weight!r}.")
+        checks.choice("jacobian", jacobian, self.JACOBIANS)
+        num_projections = checks.integer("num_projections", num_projections)
+        checks.choice("projection_distribution", projection_distribution,
+                      P.PROJECTION_DISTRIBUTIONS)
+        checks.number("contractive_weight", contractive_weight, 0.0)
         super().__init__(input_shape, code_size,
                          code_activation=code_activation, **kwargs)
         one_sigmoid_layer = (self.architecture == "dense" and not self.hidden_units
@@ -293,6 +281,17 @@ class ContractiveAutoencoder(Autoencoder):
             num_projections: int or None. Defaults to the model's.
         """
         method = self.method if method is None else method
+        checks.choice("method", method, self.JACOBIANS[1:])
+        if num_projections is not None:
+            num_projections = checks.integer("num_projections", num_projections)
+        x = self._check_x(x, "contraction")
+        if code is not None:
+            code = checks.codes(code, f"{type(self).__name__}.contraction",
+                                self.code_size, name="code")
+        return self._contraction(x, code, method, num_projections)
+
+    def _contraction(self, x, code=None, method=None, num_projections=None):
+        method = self.method if method is None else method
         x = ops.convert_to_tensor(x)
         if method == "closed_form":
             if code is None:
@@ -318,7 +317,7 @@ class ContractiveAutoencoder(Autoencoder):
             return []
         # The closed form reuses the code of the forward pass (a one-layer
         # encoder has no dropout, so it equals the inference-mode code).
-        return [self.contractive_weight * ops.mean(self.contraction(x, code))]
+        return [self.contractive_weight * ops.mean(self._contraction(x, code))]
 
     def get_config(self):
         config = super().get_config()

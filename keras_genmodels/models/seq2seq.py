@@ -6,8 +6,10 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_genmodels import backend as B
 from keras_genmodels import decoding
 from keras_genmodels.layers.attention import ATTENTIONS
+from keras_genmodels.models import checks
 from keras_genmodels.models.base import GenerativeModel
 
 PAD_ID, UNK_ID, START_ID, END_ID = 0, 1, 2, 3
@@ -55,7 +57,13 @@ class Seq2Seq(GenerativeModel):
     characters/words not in the source vocabulary map to "[UNK]" (id 1); sources longer than
     `max_source_length` tokens are cut to that length, `translate` warns
     (`UserWarning`) and the `translate` signature returns `truncated=True` for them. Outputs
-    stop at "[END]" or after `max_target_length + 1` steps.
+    stop at "[END]" or after `max_target_length + 1` steps. Wrong types raise `ValueError`
+    before any work, on every backend: `translate`/`encode_texts` take a string or a list
+    of strings (bytes are decoded as UTF-8; None, numbers and nested lists are refused),
+    `decode_ids` integer ids `(N, T)` in `[0, source vocabulary size)` (the exported
+    `translate_ids` signature fails with `InvalidArgumentError` on ids out of that range),
+    and the sizes of the constructor (`max_source_length`, `max_target_length`,
+    `embedding_dim`, `units`, `beam_width`) must be positive integers.
 
     Args:
         source_vocabulary: list of str. Source tokens (characters or words), no specials.
@@ -98,18 +106,25 @@ class Seq2Seq(GenerativeModel):
                  max_target_length, level="char", standardize=None, embedding_dim=32,
                  units=64, cell="gru", bidirectional=True, attention="luong", beam_width=1,
                  length_penalty=0.0, **kwargs):
+        checks.choice("cell", cell, ("gru", "lstm"))
+        checks.choice("attention", attention, sorted(ATTENTIONS))
+        checks.choice("level", level, ("char", "word"))
+        for name, vocabulary in (("source_vocabulary", source_vocabulary),
+                                 ("target_vocabulary", target_vocabulary)):
+            if isinstance(vocabulary, (str, bytes)) or not hasattr(vocabulary, "__iter__"):
+                raise ValueError(f"expected {name} as a list of tokens (strings), received "
+                                 f"{type(vocabulary).__name__}")
+        max_source_length = checks.integer("max_source_length", max_source_length)
+        max_target_length = checks.integer("max_target_length", max_target_length)
+        embedding_dim = checks.integer("embedding_dim", embedding_dim)
+        units = checks.integer("units", units)
+        beam_width = checks.integer("beam_width", beam_width)
+        length_penalty = checks.number("length_penalty", length_penalty)
         super().__init__(**kwargs)
-        if cell not in ("gru", "lstm"):
-            raise ValueError(f"expected cell 'gru' or 'lstm', received {cell!r}")
-        if attention not in ATTENTIONS:
-            raise ValueError(f"expected attention in {sorted(ATTENTIONS)}, received "
-                             f"{attention!r}")
-        if level not in ("char", "word"):
-            raise ValueError(f"expected level 'char' or 'word', received {level!r}")
         self.source_vocabulary = [str(t) for t in source_vocabulary]
         self.target_vocabulary = [str(t) for t in target_vocabulary]
-        self.max_source_length = int(max_source_length)
-        self.max_target_length = int(max_target_length)
+        self.max_source_length = max_source_length
+        self.max_target_length = max_target_length
         self.level = level
         self.standardize = standardize
         self.embedding_dim = embedding_dim
@@ -117,8 +132,8 @@ class Seq2Seq(GenerativeModel):
         self.cell = cell
         self.bidirectional = bidirectional
         self.attention = attention
-        self.beam_width = int(beam_width)
-        self.length_penalty = float(length_penalty)
+        self.beam_width = beam_width
+        self.length_penalty = length_penalty
         self.target_tokens = TARGET_SPECIALS + self.target_vocabulary
         self.source_size = len(SOURCE_SPECIALS) + len(self.source_vocabulary)
         self.target_size = len(self.target_tokens)
@@ -210,7 +225,9 @@ class Seq2Seq(GenerativeModel):
         correct = ops.cast(ops.equal(ops.cast(ops.argmax(y_pred, axis=-1), "int32"),
                                      ops.cast(y, "int32")), "float32")
         self.token_accuracy_tracker.update_state(correct, sample_weight=mask)
-        return loss
+        # Under tf.distribute: this replica's share of the global-batch mean over
+        # all replicas' tokens (replicas hold unequal token counts).
+        return B.replica_share(loss, ops.sum(mask))
 
     # ------------------------------------------------------------------ inference
     def decode_graph(self, source_ids, beam_width=None, length_penalty=None,
@@ -255,8 +272,11 @@ class Seq2Seq(GenerativeModel):
         repeated calls do not re-trace (jax.jit under JAX, tf.function under TensorFlow,
         eager under torch).
         """
-        k = self.beam_width if beam_width is None else int(beam_width)
-        alpha = self.length_penalty if length_penalty is None else float(length_penalty)
+        k = self.beam_width if beam_width is None else checks.integer("beam_width",
+                                                                      beam_width)
+        alpha = self.length_penalty if length_penalty is None else checks.number(
+            "length_penalty", length_penalty)
+        source_ids = checks.token_ids(source_ids, self.source_size, "Seq2Seq.decode_ids")
         key = (k, alpha, bool(return_attention), search)
         cache = self.__dict__.get("__decoders")
         if cache is None:
@@ -266,7 +286,6 @@ class Seq2Seq(GenerativeModel):
             object.__setattr__(self, "__decoders", cache)
         if key not in cache:
             cache[key] = _Decoder(self, *key)
-        source_ids = np.asarray(source_ids, dtype="int32")
         n = len(source_ids)
         rows = max(8, 1 << max(0, n - 1).bit_length())   # few distinct compiled shapes
         padded = np.zeros((rows, source_ids.shape[1]), "int32")
@@ -277,6 +296,8 @@ class Seq2Seq(GenerativeModel):
     def encode_texts(self, texts):
         """Strings -> (`ids` int32 `(n, max_source_length)`, `truncated` bool `(n,)`)."""
         from keras_genmodels.data import text as text_data
+
+        texts, _ = checks.texts(texts, "Seq2Seq.encode_texts")
 
         return text_data.encode_numpy(self.source_vectorizer, texts, self.max_source_length)
 
@@ -292,8 +313,12 @@ class Seq2Seq(GenerativeModel):
 
         Over-long inputs are truncated to `max_source_length` with a `UserWarning`.
         """
-        single = isinstance(texts, str)
-        texts = [texts] if single else [str(t) for t in texts]
+        texts, single = checks.texts(texts, "Seq2Seq.translate")
+        batch_size = checks.integer("batch_size", batch_size)
+        if beam_width is not None:
+            checks.integer("beam_width", beam_width)
+        if not texts:
+            return []
         ids, truncated = self.encode_texts(texts)
         if truncated.any():
             warnings.warn(f"{int(truncated.sum())} input(s) longer than max_source_length="
@@ -313,7 +338,11 @@ class Seq2Seq(GenerativeModel):
             `(len(output_tokens), len(source_tokens))`; the output tokens include "[END]"
             when it was produced.
         """
-        ids, _ = self.encode_texts([text])
+        texts, single = checks.texts(text, "Seq2Seq.attention_map", name="text")
+        if not single:
+            raise ValueError("Seq2Seq.attention_map: expected text as one string, received "
+                             f"{type(text).__name__}")
+        ids, _ = self.encode_texts(texts)
         out, att = self.decode_ids(ids, beam_width=1, return_attention=True)
         out, att = np.asarray(out)[0], np.asarray(att)[0]
         src_tokens = [(SOURCE_SPECIALS + self.source_vocabulary)[i] for i in ids[0] if i]
@@ -323,14 +352,28 @@ class Seq2Seq(GenerativeModel):
         return src_tokens, out_tokens, att[:n_out, :len(src_tokens)]
 
     def make_dataset(self, pairs, batch_size=64, shuffle=True, seed=0, repeat=False,
-                     drop_remainder=True):
-        """tf.data of `((source_ids, target_in), target_out)` tokenised with this model."""
+                     drop_remainder=True, epoch=None):
+        """tf.data of `((source_ids, target_in), target_out)` tokenised with this model.
+
+        `epoch=e`: the replayable order of epoch e (see `data.text.ids_dataset`).
+        """
         from keras_genmodels.data import text as text_data
 
         return text_data.make_dataset(
             pairs, self.source_vectorizer, self.target_vectorizer, self.max_source_length,
             self.max_target_length, batch_size=batch_size, shuffle=shuffle, seed=seed,
-            repeat=repeat, drop_remainder=drop_remainder)
+            repeat=repeat, drop_remainder=drop_remainder, epoch=epoch)
+
+    def encode_pairs(self, pairs):
+        """`(source_ids, target_ids)` int32 arrays of `pairs` (too-long pairs dropped).
+
+        Encode once, then `data.text.ids_dataset(source_ids, target_ids, seed=s, epoch=e)`
+        gives epoch e's batches (an `epoch_dataset` for `training.fit_resumable`).
+        """
+        from keras_genmodels.data import text as text_data
+
+        return text_data.encode_pairs(pairs, self.source_vectorizer, self.target_vectorizer,
+                                      self.max_source_length, self.max_target_length)
 
     @classmethod
     def from_pairs(cls, pairs, level="char", standardize=None, max_tokens=None,
@@ -364,7 +407,13 @@ class Seq2Seq(GenerativeModel):
             return {"translation": text_data.detokenize(out, self.target_tokens, self.level),
                     "truncated": truncated}
 
+        vocabulary_size = self.source_size
+
         def translate_ids(source_ids):
+            # Ids out of range fail with InvalidArgument (not an opaque gather error).
+            source_ids = B.assert_in_range(
+                source_ids, 0, vocabulary_size,
+                f"expected source_ids as integer ids in [0, {vocabulary_size})")
             return {"ids": self.decode_graph(source_ids)}
 
         return {

@@ -3,14 +3,17 @@
 import math
 
 import keras
+import numpy as np
 from keras import ops
 
+from keras_genmodels import backend as B
 from keras_genmodels import networks
 from keras_genmodels.layers.sampling import GaussianSampling
 from keras_genmodels.losses.kl import bernoulli_nll
 from keras_genmodels.losses.kl import gaussian_kl
 from keras_genmodels.losses.kl import gaussian_log_prob
 from keras_genmodels.losses.kl import gaussian_nll
+from keras_genmodels.models import checks
 from keras_genmodels.models.base import GenerativeModel
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -42,8 +45,7 @@ def interpolate_latents(z1, z2, steps, method="linear"):
             "expected method 'linear' or 'spherical', received "
             f"{method!r}"
         )
-    if int(steps) < 2:
-        raise ValueError(f"expected steps >= 2, received {steps}")
+    steps = checks.integer("steps", steps, 2)
     z1 = ops.expand_dims(ops.convert_to_tensor(z1, "float32"), 1)
     z2 = ops.expand_dims(ops.convert_to_tensor(z2, "float32"), 1)
     t = ops.reshape(ops.linspace(0.0, 1.0, int(steps)), (1, -1, 1))
@@ -90,6 +92,16 @@ class VAE(GenerativeModel):
     `"label"`): `model.fit((x, y))`; a `tf.data` pipeline of `(x, y)` pairs
     is mapped with `ds.map(lambda x, y: ((x, y),))`. (Plain `fit(x, y)`
     would hand the labels to `compute_loss` only, never to `call`.)
+
+    Bad input raises `ValueError` before any work, identically on every
+    backend: images must be float `(N, *image_shape)` without NaN/inf, in
+    [0, 1] for the Bernoulli likelihood (uint8 pixels are refused: divide by
+    255); latent codes finite `(N, latent_dim)`; labels integers in
+    `[0, num_classes)`, one per image (a float label is accepted only when
+    it is a whole number). The exported signatures check `label` at run
+    time: out of range, the call fails with `InvalidArgumentError`
+    ("expected label as integers in [0, K) ... received min m, max M").
+    Tensors inside a traced function (`fit`, `jit`) are not checked.
 
     Shapes: images `(batch, *image_shape)`, labels `(batch,)` int, latent
     `(batch, latent_dim)`. `call` returns a dict: `mean`, `log_var`
@@ -170,36 +182,27 @@ class VAE(GenerativeModel):
         seed=None,
         **kwargs,
     ):
-        if likelihood not in LIKELIHOODS:
-            raise ValueError(
-                f"expected likelihood in {LIKELIHOODS}, received {likelihood!r}"
-            )
-        if architecture not in ARCHITECTURES:
-            raise ValueError(
-                f"expected architecture in {ARCHITECTURES}, received "
-                f"{architecture!r}"
-            )
-        if architecture == "conv" and len(tuple(image_shape)) != 3:
-            raise ValueError(
-                "expected image_shape (height, width, channels) for "
-                f"architecture='conv', received {tuple(image_shape)}"
-            )
-        if int(iwae_samples) < 1:
-            raise ValueError(f"expected iwae_samples >= 1, received {iwae_samples}")
-        if int(latent_dim) < 1:
-            raise ValueError(f"expected latent_dim >= 1, received {latent_dim}")
-        if num_classes is not None and int(num_classes) < 2:
-            raise ValueError(
-                f"expected num_classes None or >= 2, received {num_classes}"
-            )
-        if float(beta) < 0 or int(kl_warmup_steps) < 0:
-            raise ValueError(
-                "expected beta >= 0 and kl_warmup_steps >= 0, received "
-                f"beta={beta}, kl_warmup_steps={kl_warmup_steps}"
-            )
+        checks.choice("likelihood", likelihood, LIKELIHOODS)
+        checks.choice("architecture", architecture, ARCHITECTURES)
+        image_shape = checks.shape("image_shape", image_shape)
+        if architecture == "conv":
+            checks.conv_image_shape("image_shape", image_shape, architecture)
+        iwae_samples = checks.integer("iwae_samples", iwae_samples)
+        latent_dim = checks.integer("latent_dim", latent_dim)
+        if num_classes is not None:
+            num_classes = checks.integer("num_classes", num_classes, 2)
+        hidden_units = checks.integers("hidden_units", hidden_units)
+        filters = checks.integers("filters", filters)
+        if architecture == "conv" and not filters:
+            raise ValueError("expected filters with at least one entry for "
+                             "architecture='conv', received ()")
+        checks.number("beta", beta, 0.0)
+        kl_warmup_steps = checks.integer("kl_warmup_steps", kl_warmup_steps, 0)
+        if observation_log_var is not None:
+            checks.number("observation_log_var", observation_log_var)
         super().__init__(**kwargs)
         # === Config ===
-        self.image_shape = tuple(int(s) for s in image_shape)
+        self.image_shape = image_shape
         self.latent_dim = int(latent_dim)
         self.architecture = architecture
         self.hidden_units = [int(u) for u in hidden_units]
@@ -335,6 +338,11 @@ class VAE(GenerativeModel):
 
     def decoder_output(self, z, labels=None):
         """Parameters of p(x|z[,c]): logits (Bernoulli) or means (Gaussian)."""
+        z = checks.codes(z, "VAE.decoder_output", self.latent_dim)
+        labels = self._checked_labels(labels, self._batch_size(z), "decoder_output")
+        return self._decoder_output(z, labels)
+
+    def _decoder_output(self, z, labels=None):
         self._check_labels(labels)
         if self.num_classes is not None:
             z = ops.concatenate([z, self._one_hot(labels)], axis=-1)
@@ -367,24 +375,59 @@ class VAE(GenerativeModel):
         )
         return self.beta * ramp
 
+    # --- input checks (public API only; `call` and the losses skip them) ----
+
+    def input_range(self):
+        """`(0, 1)` for the Bernoulli likelihood, None (any finite) for Gaussian."""
+        return (0.0, 1.0) if self.likelihood == "bernoulli" else None
+
+    def _checked_images(self, x, method, name="x"):
+        return checks.data(x, f"VAE.{method}", self.image_shape, self.input_range(),
+                           name=name)
+
+    def _checked_labels(self, labels, num_samples, method, allow_scalar=False):
+        self._check_labels(labels)
+        if labels is None:
+            return None
+        if self.num_classes is None:
+            raise ValueError(f"VAE.{method}: expected labels=None for an unconditional "
+                             f"VAE (num_classes=None), received labels")
+        return checks.labels(labels, self.num_classes, f"VAE.{method}",
+                             num_samples=num_samples, allow_scalar=allow_scalar)
+
+    @staticmethod
+    def _batch_size(x):
+        shape = getattr(x, "shape", None)
+        return None if shape is None or not shape or shape[0] is None else int(shape[0])
+
+    def _encode(self, x, labels):
+        stats = self.encoder(self._encoder_input(x, labels))
+        return stats[:, : self.latent_dim], stats[:, self.latent_dim :]
+
+    def _decode(self, z, labels):
+        z = ops.cast(ops.convert_to_tensor(z), "float32")
+        return self._mean_image(self._decoder_output(z, labels))
+
     # --- public API --------------------------------------------------------
 
     def encode(self, x, labels=None):
         """Returns `(mean, log_var)` of q(z|x[,c]), each `(batch, latent_dim)`."""
-        self._check_labels(labels)
-        stats = self.encoder(self._encoder_input(x, labels))
-        return stats[:, : self.latent_dim], stats[:, self.latent_dim :]
+        x = self._checked_images(x, "encode")
+        labels = self._checked_labels(labels, self._batch_size(x), "encode")
+        return self._encode(x, labels)
 
     def decode(self, z, labels=None):
         """Pixel means of p(x|z[,c]) (Bernoulli probabilities): `(batch, *image_shape)`."""
-        self._check_labels(labels)
-        z = ops.cast(ops.convert_to_tensor(z), "float32")
-        return self._mean_image(self.decoder_output(z, labels))
+        z = checks.codes(z, "VAE.decode", self.latent_dim)
+        labels = self._checked_labels(labels, self._batch_size(z), "decode")
+        return self._decode(z, labels)
 
     def reconstruct(self, x, labels=None):
         """Deterministic reconstruction: decode(encode(x).mean)."""
-        mean, _ = self.encode(x, labels)
-        return self.decode(mean, labels)
+        x = self._checked_images(x, "reconstruct")
+        labels = self._checked_labels(labels, self._batch_size(x), "reconstruct")
+        mean, _ = self._encode(x, labels)
+        return self._decode(mean, labels)
 
     def sample(self, n, labels=None, seed=None):
         """Draws `n` images: z ~ N(0, I), returns decoder means `(n, *image_shape)`.
@@ -394,16 +437,13 @@ class VAE(GenerativeModel):
             labels: int, array of `n` ints, or None. Required when conditional.
             seed: int or None. Noise seed; `None` uses the model's generator.
         """
-        self._check_labels(labels)
-        if labels is not None:
-            labels = ops.convert_to_tensor(labels, "int32")
-            if len(labels.shape) == 0:
-                labels = ops.full((n,), labels, dtype="int32")
+        n = checks.integer("n", n)
+        labels = self._checked_labels(labels, n, "sample", allow_scalar=True)
         noise = keras.random.normal(
-            (int(n), self.latent_dim),
+            (n, self.latent_dim),
             seed=self.noise_seed if seed is None else seed,
         )
-        return self.decode(noise, labels)
+        return self._decode(noise, labels)
 
     def interpolate(self, x1, x2, steps=8, method="linear", labels=None):
         """Decodes `steps` points between the posterior means of `x1` and `x2`.
@@ -420,22 +460,31 @@ class VAE(GenerativeModel):
             `(steps, *image_shape)` for single images, else
             `(batch, steps, *image_shape)`.
         """
-        x1 = ops.convert_to_tensor(x1, "float32")
-        x2 = ops.convert_to_tensor(x2, "float32")
+        checks.choice("method", method, ("linear", "spherical"))
+        steps = checks.integer("steps", steps, 2)
+        x1 = x1 if ops.is_tensor(x1) else np.asarray(x1)
+        x2 = x2 if ops.is_tensor(x2) else np.asarray(x2)
         single = len(x1.shape) == len(self.image_shape)
         if single:
             x1, x2 = x1[None], x2[None]
-        if labels is not None:
-            labels = ops.reshape(ops.convert_to_tensor(labels, "int32"), (-1,))
-        z1, _ = self.encode(x1, labels)
-        z2, _ = self.encode(x2, labels)
+        x1 = self._checked_images(x1, "interpolate", "x1")
+        x2 = self._checked_images(x2, "interpolate", "x2")
+        if tuple(x1.shape) != tuple(x2.shape):
+            raise ValueError(f"VAE.interpolate: expected x1 and x2 of the same shape, "
+                             f"received {tuple(x1.shape)} and {tuple(x2.shape)}")
+        labels = self._checked_labels(labels, self._batch_size(x1), "interpolate",
+                                      allow_scalar=True)
+        x1 = ops.convert_to_tensor(x1, "float32")
+        x2 = ops.convert_to_tensor(x2, "float32")
+        z1, _ = self._encode(x1, labels)
+        z2, _ = self._encode(x2, labels)
         path = interpolate_latents(z1, z2, steps, method)
         flat = ops.reshape(path, (-1, self.latent_dim))
         flat_labels = None
         if labels is not None:
             flat_labels = ops.repeat(labels, int(steps), axis=0)
         images = ops.reshape(
-            self.decode(flat, flat_labels), (-1, int(steps)) + self.image_shape
+            self._decode(flat, flat_labels), (-1, int(steps)) + self.image_shape
         )
         return images[0] if single else images
 
@@ -454,9 +503,11 @@ class VAE(GenerativeModel):
         Returns:
             Tensor `(num_samples, batch)` in nats.
         """
+        x = self._checked_images(x, "log_importance_weights")
+        labels = self._checked_labels(labels, self._batch_size(x), "log_importance_weights")
         x = ops.cast(ops.convert_to_tensor(x), "float32")
-        mean, log_var = self.encode(x, labels)
-        k = int(num_samples)
+        mean, log_var = self._encode(x, labels)
+        k = checks.integer("num_samples", num_samples)
         eps = keras.random.normal(
             (k,) + tuple(ops.shape(mean)),
             seed=self.noise_seed if seed is None else seed,
@@ -466,7 +517,7 @@ class VAE(GenerativeModel):
         if labels is not None:
             labels = ops.reshape(ops.convert_to_tensor(labels, "int32"), (-1,))
             flat_labels = ops.tile(labels, (k,))
-        out = self.decoder_output(ops.reshape(z, (-1, self.latent_dim)), flat_labels)
+        out = self._decoder_output(ops.reshape(z, (-1, self.latent_dim)), flat_labels)
         out = ops.reshape(out, (k, -1) + self.image_shape)
         log_likelihood = -self.reconstruction_nll(ops.expand_dims(x, 0), out, 2)
         return (
@@ -479,15 +530,16 @@ class VAE(GenerativeModel):
 
     def call(self, inputs, training=None):
         x, labels = self._split_inputs(inputs)
-        mean, log_var = self.encode(x, labels)
+        self._check_labels(labels)
+        mean, log_var = self._encode(x, labels)
         k = self.iwae_samples
         if k == 1:
             z = self.sampler(mean, log_var)
-            out = self.decoder_output(z, labels)
+            out = self._decoder_output(z, labels)
         else:
             z = self.sampler(mean, log_var, num_samples=k)  # (batch, k, d)
             flat_labels = None if labels is None else ops.repeat(labels, k, axis=0)
-            out = self.decoder_output(
+            out = self._decoder_output(
                 ops.reshape(z, (-1, self.latent_dim)), flat_labels
             )
             out = ops.reshape(out, (-1, k) + self.image_shape)
@@ -520,8 +572,10 @@ class VAE(GenerativeModel):
             reconstruction = ops.mean(nll, axis=1)
         if sample_weight is not None:
             sw = ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
-            loss = ops.sum(per_example * sw) / ops.maximum(ops.sum(sw), 1e-12)
+            count = ops.sum(sw)
+            loss = ops.sum(per_example * sw) / ops.maximum(count, 1e-12)
         else:
+            count = ops.shape(per_example)[0]
             loss = ops.mean(per_example)
         for extra in self.losses:
             loss = loss + ops.sum(extra)
@@ -530,7 +584,8 @@ class VAE(GenerativeModel):
         self.loss_tracker.update_state(loss)
         self.reconstruction_tracker.update_state(ops.mean(reconstruction))
         self.kl_tracker.update_state(ops.mean(kl))
-        return loss
+        # Under tf.distribute: this replica's share of the global-batch mean.
+        return B.replica_share(loss, count)
 
     @property
     def metrics(self):
@@ -564,19 +619,22 @@ class VAE(GenerativeModel):
             }
 
         label = keras.InputSpec(shape=(None,), dtype="int32")
+        classes = self.num_classes
 
+        # Each endpoint asserts 0 <= label < num_classes at run time (a served
+        # model answers InvalidArgument instead of decoding an all-zero one-hot).
         def encode(x, label):
-            mean, log_var = self.encode(x, label)
+            mean, log_var = self.encode(x, checks.graph_labels(label, classes))
             return {"mean": mean, "log_var": log_var}
 
         def decode(z, label):
-            return {"x": self.decode(z, label)}
+            return {"x": self.decode(z, checks.graph_labels(label, classes))}
 
         def reconstruct(x, label):
-            return {"x": self.reconstruct(x, label)}
+            return {"x": self.reconstruct(x, checks.graph_labels(label, classes))}
 
         def sample(noise, label):
-            return {"x": self.decode(noise, label)}
+            return {"x": self.decode(noise, checks.graph_labels(label, classes))}
 
         return {
             "encode": (encode, [image, label]),

@@ -4,6 +4,8 @@ import json
 import math
 import os
 import pathlib
+import shutil
+import tempfile
 
 import numpy as np
 
@@ -16,6 +18,38 @@ class TaskError(ValueError):
 
 class TrainingDiverged(RuntimeError):
     """Training produced a non-finite loss or weights (the CLI exits 1; nothing is saved)."""
+
+
+def run_training(task, args):
+    """Run `task.train(args)` on the devices asked for (`--devices`, multi-process flags).
+
+    Sets up data parallelism (`keras_genmodels.distribution`), then trains
+    inside its scope. With several JAX processes every process runs the
+    whole task in lockstep (training and the post-training computations are
+    collective), but only process 0 keeps files: the others write into a
+    temporary directory that is deleted, and do not export.
+    """
+    from keras_genmodels import distribution
+
+    try:
+        distribution.configure(devices=getattr(args, "devices", 1),
+                               coordinator=getattr(args, "coordinator", None),
+                               num_processes=getattr(args, "num_processes", None),
+                               process_id=getattr(args, "process_id", None))
+    except distribution.DistributionError as err:
+        raise TaskError(str(err)) from None
+    scratch = None
+    if not distribution.is_chief():
+        scratch = tempfile.mkdtemp(prefix="genmodels-worker-")
+        args.export_dir, args.no_export = pathlib.Path(scratch), True
+        if getattr(args, "checkpoint_dir", None):
+            args.checkpoint_dir = pathlib.Path(scratch) / "checkpoints"
+    try:
+        with distribution.training_scope():
+            return task.train(args)
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def build_model(build, *args, **kwargs):
@@ -61,8 +95,10 @@ def _is_path(source):
 
 def save_keras_atomically(model, path):
     """`model.save(path)` through a temporary file and a rename (mode 0644)."""
+    from keras_genmodels.distribution import chief_writes
+
     path = pathlib.Path(path)
-    with atomic_write(path, suffix=".keras") as tmp:
+    with chief_writes(), atomic_write(path, suffix=".keras") as tmp:
         model.save(tmp)
     return path
 
