@@ -39,8 +39,14 @@ def train(args, build=build):
     x_tr, _, x_te, _ = split_for_training(args)
     model = build_model(build, args, x_tr.shape[1:])
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
-    train_ds = image_dataset(x_tr, batch_size=args.batch_size, seed=args.seed)
-    test_ds = image_dataset(x_te, batch_size=args.batch_size, shuffle=False)
+    from keras_genmodels.distribution import num_replicas
+
+    # Several devices: full batches only (each device gets an equal share).
+    full = num_replicas() > 1
+    train_ds = image_dataset(x_tr, batch_size=args.batch_size, seed=args.seed,
+                             drop_remainder=full)
+    test_ds = image_dataset(x_te, batch_size=min(args.batch_size, len(x_te)), shuffle=False,
+                            drop_remainder=full)
     history = model.fit(train_ds, validation_data=test_ds, epochs=args.epochs,
                         verbose=args.verbose)
     check_finite_training(model, history, args.allow_non_finite)
