@@ -81,6 +81,11 @@ def build_parser():
         sub.add_argument("--no-export", action="store_true", help="skip the SavedModel export")
         sub.add_argument("--allow-non-finite", action="store_true",
                          help="save and export even if training diverged (NaN/inf weights)")
+        sub.add_argument("--checkpoint-dir", type=directory, default=None,
+                         help="resumable training: checkpoint here; after a crash run the "
+                              "same command again to continue")
+        sub.add_argument("--checkpoint-every", type=_positive_int, default=None,
+                         help="steps between checkpoints (default: every epoch)")
         dist = sub.add_argument_group("several devices (JAX, TensorFlow; README 'Several "
                                       "devices')")
         dist.add_argument("--devices", type=_positive_int, default=1,
@@ -134,6 +139,10 @@ def build_parser():
         tr = commands.add_parser("translate", help="translate text with a trained seq2seq model")
         _common(tr)
         importlib.import_module(TASKS["seq2seq"]).add_translate_arguments(tr)
+    if "masked-ae" in TASKS:
+        fl = commands.add_parser("fill", help="restore [MASK] markers with a masked-ae model")
+        _common(fl)
+        importlib.import_module(TASKS["masked-ae"]).add_fill_arguments(fl)
     return parser
 
 
@@ -267,6 +276,10 @@ def main(argv=None):
             from keras_genmodels.tasks import TASKS
 
             importlib.import_module(TASKS["seq2seq"]).translate(args)
+        elif args.command == "fill":
+            from keras_genmodels.tasks import TASKS
+
+            importlib.import_module(TASKS["masked-ae"]).fill(args)
     except (TrainingDiverged, NonFiniteModelError) as err:
         print(f"genmodels: error: {err}", file=sys.stderr)
         return 1

@@ -39,6 +39,7 @@ import tempfile
 
 from keras_genmodels.files import make_tree_readable, write_text_atomically
 from keras_genmodels.model_files import ModelFileError, check_keras_file, load_model_file
+from keras_genmodels.training.finite import NonFiniteWeightsError, check_finite_weights
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -50,30 +51,14 @@ def _check_name(name):
             f"with a letter or digit); received {name!r}.")
 
 
-class NonFiniteModelError(ValueError):
-    """The model has NaN/inf weights: exporting it would publish a broken version."""
+# One error type for every refusal of NaN/inf weights (save, export, checkpoints).
+NonFiniteModelError = NonFiniteWeightsError
 
 
 def _check_finite(model, allow_non_finite):
     """Raise `NonFiniteModelError` naming the variables with NaN/inf values."""
-    if allow_non_finite:
-        return
-    import keras
-    import numpy as np
-
-    bad = []
-    for variable in model.weights:
-        value = keras.ops.convert_to_numpy(variable)
-        if np.issubdtype(value.dtype, np.floating):
-            count = int(value.size - np.count_nonzero(np.isfinite(value)))
-            if count:
-                bad.append(f"{variable.path} ({count} of {value.size})")
-    if bad:
-        raise NonFiniteModelError(
-            f"expected finite weights, received NaN/inf in {len(bad)} variable(s): "
-            f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}. The model diverged "
-            "(or was trained on non-finite data); refusing to publish it. Pass "
-            "allow_non_finite=True (CLI: --allow-non-finite) to export it anyway.")
+    if not allow_non_finite:
+        check_finite_weights(model, action="export")
 
 
 def versions(model_dir, complete_only=False):
@@ -206,7 +191,7 @@ def export_model(model, name, base_dir="saved_models", version=None,
                 path = model
                 if not from_file:
                     path = pathlib.Path(work) / "model.keras"
-                    model.save(path)
+                    model.save(path, allow_non_finite=allow_non_finite)
                 _export_in_tf_subprocess(path, tmp / "sm", allow_non_finite)
         make_tree_readable(tmp / "sm")
         os.rename(tmp / "sm", final)
@@ -235,7 +220,7 @@ def _export_in_tf_subprocess(keras_path, out_dir, allow_non_finite=False):
         env=env, capture_output=True, text=True)
     if proc.returncode == _USER_ERROR_EXIT:
         kind, _, message = proc.stderr.strip().splitlines()[-1].partition(": ")
-        error = NonFiniteModelError if kind == "NonFiniteModelError" else ModelFileError
+        error = NonFiniteModelError if kind == NonFiniteModelError.__name__ else ModelFileError
         raise error(message)
     if proc.returncode != 0:
         raise RuntimeError(
@@ -270,7 +255,7 @@ def main(argv=None):
         else:
             print(export_model(args.keras_file, args.name, args.base_dir, args.version,
                                allow_non_finite=args.allow_non_finite))
-    except (ModelFileError, FileNotFoundError) as err:
+    except (ModelFileError, FileNotFoundError, NonFiniteModelError) as err:
         print(f"{type(err).__name__}: {err}", file=sys.stderr)
         sys.exit(_USER_ERROR_EXIT)
 

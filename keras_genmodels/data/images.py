@@ -93,12 +93,15 @@ def load_images(source, split="train", data_dir=None, labels_path=None):
 
 def image_dataset(source, split="train", batch_size=128, shuffle=True, seed=0, with_labels=False,
                   data_dir=None, drop_remainder=False, repeat=False, labels_path=None,
-                  flatten=False):
+                  flatten=False, epoch=None):
     """A batched, shuffled, prefetched `tf.data.Dataset` of float32 images in [0, 1].
 
     Images stay in memory as stored (uint8 when possible) and are converted per batch.
     Shuffling covers the whole set, reshuffles every epoch and is reproducible for a fixed
-    `seed`. With `drop_remainder=False` the last batch may be smaller (under JAX that costs one
+    `seed`. With `epoch=e` the dataset is instead one pass in the order of epoch `e` alone,
+    a function of `(seed, e)` only: any epoch can be replayed in a fresh process (what
+    `keras_genmodels.training.fit_resumable` needs; `e` may be a scalar int64 tensor).
+    With `drop_remainder=False` the last batch may be smaller (under JAX that costs one
     extra compilation; pass `drop_remainder=True` to avoid it).
 
     Args:
@@ -113,6 +116,10 @@ def image_dataset(source, split="train", batch_size=128, shuffle=True, seed=0, w
         repeat: bool. Repeat forever (use `steps_per_epoch` in `fit`). Defaults to False.
         labels_path: as in `load_images`.
         flatten: bool. Yield images as (batch, H*W*C) instead of (batch, H, W, C).
+        epoch: int, scalar integer tensor or None. None: the usual dataset, reshuffled by
+            tf.data on every iteration. An epoch index: one pass (`repeat` must be False)
+            shuffled by a stateless permutation keyed by `(seed, epoch)` (`seed` must be an
+            int), the same in every process and on every iteration.
 
     Returns:
         `tf.data.Dataset` of x float32 (batch, H, W, C), or `(x, y)` when `with_labels`.
@@ -131,6 +138,14 @@ def image_dataset(source, split="train", batch_size=128, shuffle=True, seed=0, w
         raise DataError(f"expected labels with with_labels=True, received a source without "
                         f"labels ({_short(source)}); give a .npz with 'y', an IDX labels file "
                         f"(labels_path=...) or a tuple (x, y)")
+    if epoch is not None:
+        if repeat:
+            raise DataError("expected repeat=False with epoch=...: an epoch dataset is one "
+                            "pass (fit_resumable chains the epochs), received repeat=True")
+        if shuffle and (seed is None or isinstance(seed, bool)
+                        or not isinstance(seed, (int, np.integer))):
+            raise DataError(f"expected an int seed with epoch=... (the order must be "
+                            f"replayable), received seed={seed!r}")
     if drop_remainder and not repeat and batch_size > n:
         raise DataError(f"expected batch_size <= {n} (the number of images) with "
                         f"drop_remainder=True, received batch_size={batch_size}: the dataset "
@@ -149,14 +164,43 @@ def image_dataset(source, split="train", batch_size=128, shuffle=True, seed=0, w
             batch = tf.reshape(batch, (-1, flat_dim))
         return (batch, tf.gather(labels, index)) if with_labels else batch
 
-    ds = tf.data.Dataset.range(n)
-    if shuffle:
+    if epoch is not None:
+        ds = epoch_indices(n, seed, epoch, shuffle=shuffle)
+    else:
+        ds = tf.data.Dataset.range(n)
+    if shuffle and epoch is None:
         ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     if repeat:
         ds = ds.repeat()
     ds = ds.batch(int(batch_size), drop_remainder=drop_remainder)
     ds = ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def epoch_indices(n, seed, epoch, shuffle=True, repeat=False):
+    """`tf.data.Dataset` of int64 indices 0..n-1 in the replayable order of epoch `epoch`.
+
+    Pass r of epoch e is `stateless_shuffle(range(n), fold_in((seed, e), r))` (Philox): a
+    function of `(seed, epoch, r)` only, identical in every process and whatever the global
+    seeds. `epoch` may be a Python int or a scalar integer tensor (inside `flat_map`).
+    `repeat=True` chains passes r = 0, 1, 2, ... forever; `shuffle=False` gives 0..n-1.
+    """
+    import tensorflow as tf
+
+    n = int(n)
+    key = tf.stack([tf.constant(0 if seed is None else int(seed), tf.int64),
+                    tf.cast(epoch, tf.int64)])
+
+    def one_pass(r):
+        order = tf.range(n, dtype=tf.int64)
+        if shuffle:
+            pass_key = tf.random.experimental.stateless_fold_in(key, r, alg="philox")
+            order = tf.random.experimental.stateless_shuffle(order, seed=pass_key, alg="philox")
+        return tf.data.Dataset.from_tensor_slices(order)
+
+    if not repeat:
+        return one_pass(tf.constant(0, tf.int64))
+    return tf.data.Dataset.counter().flat_map(one_pass)
 
 
 def _short(source):

@@ -403,13 +403,11 @@ def encode_numpy(layer, texts, max_length):
     return np.concatenate(ids).astype("int32"), np.concatenate(trunc)
 
 
-def make_dataset(pairs, source_layer, target_layer, max_source_length, max_target_length,
-                 batch_size=64, shuffle=True, seed=0, repeat=False, drop_remainder=True):
-    """tf.data of `((source_ids, target_in_ids), target_out_ids)` for teacher forcing.
+def encode_pairs(pairs, source_layer, target_layer, max_source_length, max_target_length):
+    """`(source_ids, target_ids)` int32 0-padded arrays of the pairs within the maximum lengths.
 
-    Shapes: source `(batch, max_source_length)`, target in/out `(batch, max_target_length+1)`
-    with target_in = [START] y and target_out = y [END]; all int32, 0-padded. Pairs whose
-    source or target is longer than the maximum are dropped with a warning.
+    Pairs whose source or target is longer than the maximum are dropped with a warning. Runs
+    eagerly: encode once, then build per-epoch datasets with `ids_dataset(..., epoch=e)`.
     """
     pairs = check_pairs(pairs)
     src_ids, src_trunc = encode_numpy(source_layer, [p[0] for p in pairs], max_source_length)
@@ -418,11 +416,27 @@ def make_dataset(pairs, source_layer, target_layer, max_source_length, max_targe
     if not keep.all():
         warnings.warn(f"dropped {int((~keep).sum())} of {len(pairs)} pairs longer than "
                       f"max_source_length={max_source_length} or "
-                      f"max_target_length={max_target_length}", stacklevel=2)
+                      f"max_target_length={max_target_length}", stacklevel=3)
     if not keep.any():
         raise DataError("expected pairs within the maximum lengths, received none")
-    return ids_dataset(src_ids[keep], tgt_ids[keep], batch_size=batch_size, shuffle=shuffle,
-                       seed=seed, repeat=repeat, drop_remainder=drop_remainder)
+    return src_ids[keep], tgt_ids[keep]
+
+
+def make_dataset(pairs, source_layer, target_layer, max_source_length, max_target_length,
+                 batch_size=64, shuffle=True, seed=0, repeat=False, drop_remainder=True,
+                 epoch=None):
+    """tf.data of `((source_ids, target_in_ids), target_out_ids)` for teacher forcing.
+
+    Shapes: source `(batch, max_source_length)`, target in/out `(batch, max_target_length+1)`
+    with target_in = [START] y and target_out = y [END]; all int32, 0-padded. Pairs whose
+    source or target is longer than the maximum are dropped with a warning. `epoch`: see
+    `ids_dataset` (this function encodes eagerly, so call it with a Python int; inside
+    `fit_resumable`'s `epoch_dataset` use `encode_pairs` once and `ids_dataset`).
+    """
+    src_ids, tgt_ids = encode_pairs(pairs, source_layer, target_layer, max_source_length,
+                                    max_target_length)
+    return ids_dataset(src_ids, tgt_ids, batch_size=batch_size, shuffle=shuffle,
+                       seed=seed, repeat=repeat, drop_remainder=drop_remainder, epoch=epoch)
 
 
 def teacher_forcing_arrays(target_ids):
@@ -439,11 +453,34 @@ def teacher_forcing_arrays(target_ids):
 
 
 def ids_dataset(source_ids, target_ids, batch_size=64, shuffle=True, seed=0, repeat=False,
-                drop_remainder=True):
-    """tf.data of `((source_ids, target_in), target_out)` from 0-padded id arrays."""
+                drop_remainder=True, epoch=None):
+    """tf.data of `((source_ids, target_in), target_out)` from 0-padded id arrays.
+
+    `epoch=None`: shuffled by tf.data (buffer of up to 20,000 pairs), reshuffled on every
+    iteration. `epoch=e` (an int or a scalar integer tensor; `seed` must be an int): a full
+    permutation keyed by `(seed, e)` only, the same in every process -- a replayable epoch
+    for `keras_genmodels.training.fit_resumable`; with `repeat=True`, further passes
+    keyed by `(seed, e, pass)` follow.
+    """
     import tensorflow as tf
 
     t_in, t_out = teacher_forcing_arrays(target_ids)
+    if epoch is not None:
+        from keras_genmodels.data.images import epoch_indices
+
+        if shuffle and (seed is None or isinstance(seed, bool)):
+            raise DataError(f"expected an int seed with epoch=... (the order must be "
+                            f"replayable), received seed={seed!r}")
+        arrays = tuple(tf.constant(a) for a in (source_ids, t_in, t_out))
+
+        def gather(index):
+            src, t_i, t_o = (tf.gather(a, index) for a in arrays)
+            return (src, t_i), t_o
+
+        ds = epoch_indices(len(source_ids), seed, epoch, shuffle=shuffle, repeat=repeat)
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+        return ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE,
+                      deterministic=True).prefetch(2)
     ds = tf.data.Dataset.from_tensor_slices(((source_ids, t_in), t_out))
     if shuffle:
         ds = ds.shuffle(min(len(source_ids), 20000), seed=seed, reshuffle_each_iteration=True)

@@ -129,7 +129,8 @@ def toy_distribution(name, **kwargs):
     return ToyDistribution(name, means, std)
 
 
-def toy_dataset(name, batch_size=256, seed=0, num_samples=None):
+def toy_dataset(name, batch_size=256, seed=0, num_samples=None, epoch=None,
+                steps_per_epoch=None):
     """A `tf.data.Dataset` of float32 batches (batch, D) from a toy distribution.
 
     Args:
@@ -139,6 +140,12 @@ def toy_dataset(name, batch_size=256, seed=0, num_samples=None):
         num_samples: int or None. None: an infinite stream of fresh samples (batch i drawn
             with stateless seed (seed, i); use `steps_per_epoch` in `fit`); an int: that many
             samples, drawn once with `sample(num_samples, seed)`, the same every epoch.
+        epoch: int, scalar integer tensor or None. With `steps_per_epoch`, only batches
+            `epoch * steps_per_epoch ... (epoch + 1) * steps_per_epoch - 1` of the infinite
+            stream (the same batches a plain `fit(..., steps_per_epoch=...)` sees in that
+            epoch), replayable in any process; for `keras_genmodels.training.fit_resumable`.
+            Ignored with `num_samples` (that dataset is the same every epoch).
+        steps_per_epoch: int or None. Batches per epoch; required with `epoch`.
 
     Returns:
         `tf.data.Dataset` yielding float32 (batch, D).
@@ -157,6 +164,14 @@ def toy_dataset(name, batch_size=256, seed=0, num_samples=None):
                                     or num_samples < 1):
         raise DataError(f"expected num_samples to be None or a positive integer, received "
                         f"{num_samples!r}")
+    if epoch is not None and num_samples is None:
+        if seed is None:
+            raise DataError("expected an int seed with epoch=... (the stream must be "
+                            "replayable), received seed=None")
+        if isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, (int, np.integer)) \
+                or steps_per_epoch < 1:
+            raise DataError(f"expected steps_per_epoch to be a positive integer with epoch=..., "
+                            f"received {steps_per_epoch!r}")
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
     import tensorflow as tf
@@ -176,6 +191,10 @@ def toy_dataset(name, batch_size=256, seed=0, num_samples=None):
         noise = tf.random.stateless_normal((batch_size, dist.dim), keys[1])
         return tf.gather(means, modes) + dist.std * noise
 
-    ds = tf.data.Dataset.counter().map(draw, num_parallel_calls=tf.data.AUTOTUNE,
-                                       deterministic=True)
+    if epoch is None:
+        steps = tf.data.Dataset.counter()
+    else:
+        first = tf.cast(epoch, tf.int64) * int(steps_per_epoch)
+        steps = tf.data.Dataset.range(first, first + int(steps_per_epoch))
+    ds = steps.map(draw, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "keras_genmodels.models.vae",
     "keras_genmodels.models.gan",
     "keras_genmodels.models.seq2seq",
+    "keras_genmodels.models.masked_autoencoder",
 )
 
 for _module in MODEL_MODULES:

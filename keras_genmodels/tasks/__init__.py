@@ -15,4 +15,5 @@ TASKS = {
     "cgan": "keras_genmodels.tasks.gan",
     "wgan_gp": "keras_genmodels.tasks.gan",
     "seq2seq": "keras_genmodels.tasks.seq2seq",
+    "masked-ae": "keras_genmodels.tasks.masked_ae",
 }

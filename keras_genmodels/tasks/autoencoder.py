@@ -33,8 +33,8 @@ def train(args, build=build):
     from keras_genmodels.data import image_dataset
     from keras_genmodels.export import export_model
     from keras_genmodels.plots.grid import save_image_grid
-    from keras_genmodels.tasks.common import (build_model, check_finite_training,
-                                              save_keras_atomically, split_for_training)
+    from keras_genmodels.tasks.common import (build_model, fit_task, save_keras_atomically,
+                                              split_for_training)
 
     x_tr, _, x_te, _ = split_for_training(args)
     model = build_model(build, args, x_tr.shape[1:])
@@ -47,14 +47,15 @@ def train(args, build=build):
                              drop_remainder=full)
     test_ds = image_dataset(x_te, batch_size=min(args.batch_size, len(x_te)), shuffle=False,
                             drop_remainder=full)
-    history = model.fit(train_ds, validation_data=test_ds, epochs=args.epochs,
-                        verbose=args.verbose)
-    check_finite_training(model, history, args.allow_non_finite)
+    fit_task(model, args, train_ds,
+             lambda e: image_dataset(x_tr, batch_size=args.batch_size, seed=args.seed,
+                                     drop_remainder=full, epoch=e),
+             validation_data=test_ds)
 
     x_hat = keras.ops.convert_to_numpy(model.reconstruct(x_te))
     mse = float(np.mean((x_hat - x_te) ** 2))
     out = args.export_dir / args.name
-    keras_path = save_keras_atomically(model, out / "model.keras")
+    keras_path = save_keras_atomically(model, out / "model.keras", args.allow_non_finite)
     png = save_image_grid([x_te[:10], x_hat[:10]], out / "reconstructions.png",
                           row_titles=["original", "reconstruction"],
                           title=f"{args.name}: test MSE {mse:.4f}")

@@ -38,6 +38,11 @@ def run_training(task, args):
                                process_id=getattr(args, "process_id", None))
     except distribution.DistributionError as err:
         raise TaskError(str(err)) from None
+    if getattr(args, "checkpoint_dir", None) and distribution.process_count() > 1:
+        raise TaskError("expected --checkpoint-dir with one process, received "
+                        f"--num-processes {args.num_processes}: resumable training across "
+                        "several processes is not supported yet (use --devices N in one "
+                        "process, or the Python API)")
     scratch = None
     if not distribution.is_chief():
         scratch = tempfile.mkdtemp(prefix="genmodels-worker-")
@@ -50,6 +55,51 @@ def run_training(task, args):
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def fit_task(model, args, dataset, epoch_dataset, steps_per_epoch=None, callbacks=(),
+             **fit_kwargs):
+    """Train a task's model: stop on a non-finite loss; resumable with `--checkpoint-dir`.
+
+    Without `--checkpoint-dir`: one `model.fit(dataset, ...)`. With it:
+    `keras_genmodels.training.fit_resumable(model, epoch_dataset, ...)`, which
+    checkpoints every `--checkpoint-every` steps (default: every epoch) and,
+    run again with the same command after a crash, continues from the newest
+    valid checkpoint and ends with exactly the uninterrupted run's weights.
+
+    Raises:
+        TrainingDiverged: a loss or weight became NaN/inf (unless
+            `--allow-non-finite`); nothing has been saved.
+    """
+    from keras_genmodels.callbacks import StopOnNonFinite
+
+    guard = StopOnNonFinite()
+    callbacks = [guard, *callbacks]
+    checkpoint_dir = getattr(args, "checkpoint_dir", None)
+    if checkpoint_dir and epoch_dataset is None:
+        raise TaskError(f"expected no --checkpoint-dir for {getattr(args, 'model', 'this task')}"
+                        ", received one: its data pipeline cannot replay an epoch yet, so a "
+                        "resumed run would not equal an uninterrupted one")
+    if checkpoint_dir:
+        from keras_genmodels.training import fit_resumable
+
+        history = fit_resumable(model, epoch_dataset, args.epochs, checkpoint_dir,
+                                steps_per_epoch=steps_per_epoch,
+                                checkpoint_every=getattr(args, "checkpoint_every", None),
+                                callbacks=callbacks, verbose=args.verbose, **fit_kwargs)
+        if history.resumed_from:
+            print(f"resumed from {history.resumed_from}")
+    else:
+        history = model.fit(dataset, epochs=args.epochs, steps_per_epoch=steps_per_epoch,
+                            callbacks=callbacks, verbose=args.verbose, **fit_kwargs)
+    allow = getattr(args, "allow_non_finite", False)
+    if guard.triggered and not allow:
+        raise TrainingDiverged(
+            f"training diverged: {guard.message}; nothing was saved or exported. Lower "
+            "--learning-rate, check the data for NaN/inf, or pass --allow-non-finite to "
+            "keep the model anyway.")
+    check_finite_training(model, history, allow)
+    return history
 
 
 def build_model(build, *args, **kwargs):
@@ -93,13 +143,17 @@ def _is_path(source):
     return os.sep in str(source) or pathlib.Path(str(source)).suffix != ""
 
 
-def save_keras_atomically(model, path):
-    """`model.save(path)` through a temporary file and a rename (mode 0644)."""
+def save_keras_atomically(model, path, allow_non_finite=False):
+    """`model.save(path)` through a temporary file and a rename (mode 0644).
+
+    Refuses NaN/inf weights (`NonFiniteWeightsError`) unless `allow_non_finite`.
+    """
     from keras_genmodels.distribution import chief_writes
 
     path = pathlib.Path(path)
+    kwargs = {"allow_non_finite": True} if allow_non_finite else {}
     with chief_writes(), atomic_write(path, suffix=".keras") as tmp:
-        model.save(tmp)
+        model.save(tmp, **kwargs)
     return path
 
 
@@ -123,7 +177,8 @@ def write_json(path, data):
 
 
 def check_finite_training(model, history=None, allow_non_finite=False):
-    """Raise `TrainingDiverged` if a logged loss or any weight is NaN/inf.
+    """Raise `TrainingDiverged` if a logged loss (a key containing "loss") or a weight
+    is NaN/inf.
 
     Called after `fit` and before anything is saved, so a diverged run
     never writes a `.keras` file or a SavedModel (unless `allow_non_finite`).
@@ -132,6 +187,8 @@ def check_finite_training(model, history=None, allow_non_finite=False):
         return
     logs = getattr(history, "history", history) or {}
     for key, values in logs.items():
+        if "loss" not in key:  # other logs (e.g. a reverse KL) may be inf by definition
+            continue
         bad = [i for i, v in enumerate(values)
                if isinstance(v, (int, float, np.floating)) and not math.isfinite(float(v))]
         if bad:

@@ -87,8 +87,7 @@ def train(args):
     from keras_genmodels.export import export_model
     from keras_genmodels.plots.gan import (plot_loss_curves, plot_sample_grid,
                                            plot_samples_over_data)
-    from keras_genmodels.tasks.common import (build_model, check_finite_training,
-                                              save_keras_atomically)
+    from keras_genmodels.tasks.common import build_model, fit_task, save_keras_atomically
 
     keras.utils.set_random_seed(args.seed)
     out = args.export_dir / args.name
@@ -99,8 +98,13 @@ def train(args):
                                   f"toy distribution {args.dataset!r}")
         dist = kdata.toy_distribution(args.dataset)
         model = build_model(build, args, (dist.dim,))
-        ds = kdata.toy_dataset(dist, batch_size=model.discriminator_steps * args.batch_size,
-                               seed=args.seed)
+        batch = model.discriminator_steps * args.batch_size
+        ds = kdata.toy_dataset(dist, batch_size=batch, seed=args.seed)
+
+        def epoch_dataset(epoch):
+            return kdata.toy_dataset(dist, batch_size=batch, seed=args.seed, epoch=epoch,
+                                     steps_per_epoch=args.steps_per_epoch)
+
         fit_kwargs["steps_per_epoch"] = args.steps_per_epoch
         if dist.num_modes > 1:
             from keras_genmodels.metrics.mode_coverage import ModeCoverageCallback
@@ -121,13 +125,15 @@ def train(args):
         if batch > len(x):
             raise kdata.DataError(f"expected at most {len(x)} samples per fit batch (k * "
                                   f"batch size), received {batch}")
-        ds = kdata.image_dataset((x, y) if num_classes else x, batch_size=batch,
-                                 with_labels=bool(num_classes), seed=args.seed,
-                                 drop_remainder=True, flatten=flat)
-    history = model.fit(ds, epochs=args.epochs, callbacks=callbacks, verbose=args.verbose,
-                        **fit_kwargs)
-    check_finite_training(model, history, args.allow_non_finite)
-    keras_path = save_keras_atomically(model, out / "model.keras")
+
+        def epoch_dataset(epoch=None):
+            return kdata.image_dataset((x, y) if num_classes else x, batch_size=batch,
+                                       with_labels=bool(num_classes), seed=args.seed,
+                                       drop_remainder=True, flatten=flat, epoch=epoch)
+
+        ds = epoch_dataset()
+    history = fit_task(model, args, ds, epoch_dataset, callbacks=callbacks, **fit_kwargs)
+    keras_path = save_keras_atomically(model, out / "model.keras", args.allow_non_finite)
     print(f"saved {keras_path}")
     print(f"saved {plot_loss_curves(history, out / 'loss_curves.png')}")
     labels = np.arange(64) % model.num_classes if model.num_classes else None

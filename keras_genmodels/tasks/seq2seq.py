@@ -72,8 +72,8 @@ def train(args):
     from keras_genmodels.metrics import translation as tm
     from keras_genmodels.models.seq2seq import Seq2Seq
     from keras_genmodels.plots.attention import save_attention_heatmap
-    from keras_genmodels.tasks.common import (build_model, check_finite_training,
-                                              save_keras_atomically, write_json)
+    from keras_genmodels.tasks.common import (build_model, fit_task, save_keras_atomically,
+                                              write_json)
 
     keras.utils.set_random_seed(args.seed)
     train_pairs, test_pairs = text.load_pairs(args.dataset, seed=args.seed,
@@ -93,13 +93,15 @@ def train(args):
 
     callbacks = [TimeLimit(args.max_minutes * 60)] if args.max_minutes else []
     start = time.time()
-    history = model.fit(ds, epochs=args.epochs, steps_per_epoch=steps, callbacks=callbacks,
-                        verbose=args.verbose)
-    check_finite_training(model, history, args.allow_non_finite)
+    source_ids, target_ids = model.encode_pairs(train_pairs)
+    fit_task(model, args, ds,
+             lambda e: text.ids_dataset(source_ids, target_ids, batch_size=args.batch_size,
+                                        seed=args.seed, epoch=e, repeat=True),
+             steps_per_epoch=steps, callbacks=callbacks)
     seconds = time.time() - start
 
     out = pathlib.Path(args.export_dir) / args.name
-    path = save_keras_atomically(model, out / "model.keras")
+    path = save_keras_atomically(model, out / "model.keras", args.allow_non_finite)
     report = {"dataset": args.dataset, "train_pairs": len(train_pairs),
               "train_seconds": round(seconds, 1), "model": str(path)}
     if test_pairs:

@@ -51,9 +51,8 @@ def train(args):
     from keras_genmodels.metrics.iwae import iwae_log_likelihood
     from keras_genmodels.models.vae import VAE
     from keras_genmodels.plots import vae as plots
-    from keras_genmodels.tasks.common import (build_model, check_finite_training,
-                                              save_keras_atomically, split_for_training,
-                                              write_json)
+    from keras_genmodels.tasks.common import (build_model, fit_task, save_keras_atomically,
+                                              split_for_training, write_json)
 
     x_tr, y_tr, x_te, y_te = split_for_training(args)
     if args.conditional and (y_tr is None or y_te is None):
@@ -71,16 +70,17 @@ def train(args):
     # Full batches only (reshuffled each epoch): one compiled step under JAX.
     batches = dict(batch_size=args.batch_size, seed=args.seed,
                    drop_remainder=len(x_tr) >= args.batch_size)
-    if args.conditional:
-        train_ds = image_dataset((x_tr, y_tr), with_labels=True, **batches)
-        train_ds = train_ds.map(lambda x, y: ((x, y),))
-    else:
-        train_ds = image_dataset(x_tr, **batches)
-    history = model.fit(train_ds, epochs=args.epochs, verbose=args.verbose).history
-    check_finite_training(model, history, args.allow_non_finite)
+
+    def epoch_dataset(epoch=None):
+        if args.conditional:
+            ds = image_dataset((x_tr, y_tr), with_labels=True, epoch=epoch, **batches)
+            return ds.map(lambda x, y: ((x, y),))
+        return image_dataset(x_tr, epoch=epoch, **batches)
+
+    history = fit_task(model, args, epoch_dataset(), epoch_dataset).history
 
     out = args.export_dir / args.name
-    keras_path = save_keras_atomically(model, out / "model.keras")
+    keras_path = save_keras_atomically(model, out / "model.keras", args.allow_non_finite)
     labels = y_te if args.conditional else None
     metrics = {key: float(values[-1]) for key, values in history.items()}
     if args.nll_k:
