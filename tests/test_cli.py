@@ -60,7 +60,7 @@ def test_backend_flag_takes_effect(tmp_path):
     (["train", "autoencoder", "--dataset", "no_such_dataset"], "no_such_dataset"),
     (["train", "autoencoder", "--dataset", "missing.npz"], "missing.npz"),
     (["frobnicate"], "invalid choice"),
-    (["export", "missing.keras", "--name", "m"], "No .keras file"),
+    (["export", "missing.keras", "--name", "m"], "which does not exist"),
 ])
 def test_bad_arguments_exit_2_with_usage(tmp_path, args, message):
     proc = genmodels(*args, cwd=tmp_path)

@@ -189,3 +189,49 @@ def test_dcgan_on_images_it_cannot_draw_exits_2_before_training(tmp_path):
     proc = genmodels("train", "dcgan", "--dataset", "odd.npz", "--epochs", "1", cwd=tmp_path)
     assert proc.returncode == 2 and "33" in proc.stderr, proc.stderr[-2000:]
     assert not (tmp_path / "saved_models").exists()
+
+
+def test_killed_cli_training_resumes_with_the_same_command_to_identical_weights(tmp_path):
+    """kill -9 `genmodels train gan ... --checkpoint-dir` mid-run, rerun the same command:
+    the final .keras equals an uninterrupted run's exactly."""
+    import signal
+    import time
+
+    from keras_genmodels.model_files import load_model_file
+
+    def command(name):
+        return [sys.executable, "-m", "keras_genmodels", "train", "gan", "--dataset", "ring8",
+                "--discriminator-steps", "2", "--steps-per-epoch", "40", "--epochs", "3",
+                "--units", "32,32", "--batch-size", "64", "--verbose", "0", "--no-export",
+                "--checkpoint-dir", str(tmp_path / f"ckpt_{name}"), "--checkpoint-every", "5",
+                "--name", name, "--backend", BACKEND]
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(ROOT))
+    env.pop("KERAS_BACKEND", None)
+    ref = subprocess.run(command("ref"), cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert ref.returncode == 0, ref.stderr[-2000:]
+
+    proc = subprocess.Popen(command("run"), cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    ckpt = tmp_path / "ckpt_run"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if len(list(ckpt.glob("ckpt-*.json"))) >= 1:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "training finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "saved_models" / "run" / "model.keras").exists()
+    resumed = subprocess.run(command("run"), cwd=tmp_path, env=env, capture_output=True,
+                             text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resumed from" in resumed.stdout
+    a = load_model_file(tmp_path / "saved_models" / "ref" / "model.keras")
+    b = load_model_file(tmp_path / "saved_models" / "run" / "model.keras")
+    for wa, wb in zip(a.weights, b.weights):
+        assert np.array_equal(keras.ops.convert_to_numpy(wa), keras.ops.convert_to_numpy(wb)), \
+            wa.path
+    for name in ("discriminator", "generator"):
+        assert int(a.phase_optimizers[name].iterations) == \
+            int(b.phase_optimizers[name].iterations)

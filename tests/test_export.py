@@ -42,7 +42,7 @@ def test_export_serves_every_signature_in_tf_only_process(tmp_path, trained, dig
 def fake_writer(fail=False):
     """Stand-in for the SavedModel writer (both the in-process and the
     subprocess path), so versioning and atomicity are tested cheaply."""
-    def write(model_or_path, out_dir):
+    def write(model_or_path, out_dir, allow_non_finite=False):
         out_dir.mkdir()
         (out_dir / "saved_model.pb").write_bytes(b"partial")
         if fail:
@@ -77,7 +77,7 @@ def test_failed_export_leaves_nothing_behind(tmp_path, trained, fake_export):
     fake_export(fail=True)
     with pytest.raises(RuntimeError, match="half-way"):
         export_model(trained, "broken", base_dir=tmp_path)
-    assert list((tmp_path / "broken").iterdir()) == []
+    assert not (tmp_path / "broken").exists()  # no empty model directory left behind
     assert not (tmp_path / "models.config").exists()
 
 
@@ -97,7 +97,7 @@ def test_bad_names_and_inputs_are_rejected_before_writing(tmp_path, trained, nam
 
 
 def test_missing_or_corrupt_keras_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="No .keras file"):
+    with pytest.raises(FileNotFoundError, match="which does not exist"):
         export_model(tmp_path / "missing.keras", "m", base_dir=tmp_path)
     bad = tmp_path / "bad.keras"
     bad.write_bytes(b"not a zip")

@@ -6,6 +6,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_genmodels import backend as B
+
 from keras_genmodels.layers.token_masking import check_masking, token_masking_map
 from keras_genmodels.models import checks
 from keras_genmodels.models.base import GenerativeModel
@@ -263,7 +265,8 @@ class MaskedSequenceAutoencoder(GenerativeModel):
                            "float32")
         self.masked_accuracy_tracker.update_state(correct, sample_weight=chosen)
         self.bits_tracker.update_state(ce / _LN2, sample_weight=chosen)
-        return loss
+        # Several TF replicas: this replica's share of the global mean over chosen tokens.
+        return B.replica_share(loss, ops.sum(chosen))
 
     def make_dataset(self, windows, batch_size=64, shuffle=True, seed=0, repeat=False,
                      drop_remainder=True, masking=None):
