@@ -214,28 +214,55 @@ class TokenMasking(keras.layers.Layer):
 
 
 def token_masking_map(vocabulary_size, masking="random", rate=0.15, span=(3, 5), mask_id=2,
-                      first_token_id=3, mask_fraction=0.8, random_fraction=0.1, seed=0):
+                      first_token_id=3, mask_fraction=0.8, random_fraction=0.1, seed=0,
+                      epoch=None):
     """A `tf.data` map `ids -> (corrupted, labels)` (any Keras backend).
 
     Use on batches of ids `(batch, T)`: `dataset.map(token_masking_map(V))` gives what
     `MaskedSequenceAutoencoder.fit` trains on. Draws come from a `tf.random.Generator`
     seeded with `seed` (keep the map sequential for a repeatable sequence).
+
+    With `epoch` (an int or a scalar integer tensor) the map takes `(index, ids)` -- use it
+    after `Dataset.enumerate()` -- and draws statelessly from `(seed, epoch, index)` (Philox):
+    the masks of batch `index` of epoch `epoch` are the same in every process, so a resumed
+    run (`keras_genmodels.training.fit_resumable`) replays them exactly.
     """
     span = check_masking(masking, rate, mask_fraction, random_fraction, span)
     import tensorflow as tf
 
-    generator = tf.random.Generator.from_seed(int(seed))
     prims = _tf_prims()
 
-    def fn(ids):
+    def corrupt(ids, uniform):
         ids = tf.cast(ids, tf.int32)
         shape = tf.shape(ids)
-        u_select = generator.uniform(shape)
-        u_kind = generator.uniform(shape)
-        u_length = generator.uniform(shape)
-        random_ids = generator.uniform(shape, first_token_id, vocabulary_size, tf.int32)
+        u_select, u_kind, u_length = (uniform(shape, i) for i in range(3))
+        random_ids = uniform(shape, 3, (first_token_id, vocabulary_size))
         return _mask_tokens(prims, ids, u_select, u_kind, u_length, random_ids, masking,
                             float(rate), span, mask_id, first_token_id,
                             float(mask_fraction), float(random_fraction))
+
+    if epoch is None:
+        generator = tf.random.Generator.from_seed(int(seed))
+
+        def draw(shape, _, bounds=None):
+            if bounds is None:
+                return generator.uniform(shape)
+            return generator.uniform(shape, bounds[0], bounds[1], tf.int32)
+
+        return lambda ids: corrupt(ids, draw)
+
+    key = tf.stack([tf.constant(int(seed), tf.int64), tf.cast(epoch, tf.int64)])
+
+    def fn(index, ids):
+        batch_key = tf.random.experimental.stateless_fold_in(key, index, alg="philox")
+
+        def draw(shape, stream, bounds=None):
+            sub = tf.random.experimental.stateless_fold_in(batch_key, stream, alg="philox")
+            if bounds is None:
+                return tf.random.stateless_uniform(shape, seed=sub, alg="philox")
+            return tf.random.stateless_uniform(shape, seed=sub, minval=bounds[0],
+                                               maxval=bounds[1], dtype=tf.int32, alg="philox")
+
+        return corrupt(ids, draw)
 
     return fn

@@ -126,6 +126,32 @@ def seed_generators(model):
                 visit(obj[key], f"{path}.{str(key).replace('/', '.')}")
 
     visit(model, "")
+    # Second pass: generators kept in private attributes of nested layers (e.g. the
+    # dropout inside keras.layers.MultiHeadAttention, `_dropout_layer`). Keys of the
+    # generators found above are unchanged, so earlier files still load.
+    layers_seen = set()
+
+    def visit_private(obj, path):
+        if isinstance(obj, keras.random.SeedGenerator):
+            if id(obj) not in seen:
+                seen.add(id(obj))
+                found.append((path, obj))
+        elif isinstance(obj, keras.layers.Layer):
+            if id(obj) in layers_seen:
+                return
+            layers_seen.add(id(obj))
+            prefix = f"{path}." if path else ""
+            for name in sorted(vars(obj)):
+                if name not in ("_tracker", "_inbound_nodes", "_outbound_nodes"):
+                    visit_private(vars(obj)[name], prefix + name.lstrip("_"))
+        elif isinstance(obj, (list, tuple)):
+            for i, item in enumerate(obj):
+                visit_private(item, f"{path}.{i}")
+        elif isinstance(obj, dict):
+            for key in sorted(obj, key=str):
+                visit_private(obj[key], f"{path}.{str(key).replace('/', '.')}")
+
+    visit_private(model, "")
     return found
 
 

@@ -269,11 +269,14 @@ class MaskedSequenceAutoencoder(GenerativeModel):
         return B.replica_share(loss, ops.sum(chosen))
 
     def make_dataset(self, windows, batch_size=64, shuffle=True, seed=0, repeat=False,
-                     drop_remainder=True, masking=None):
+                     drop_remainder=True, masking=None, epoch=None):
         """tf.data of `(corrupted_ids, labels)` batches from windows `(n, T)` int32.
 
         The corruption (`masking`, default the model's) is drawn by a tf.data map seeded with
         `seed`: new masks every epoch, the same sequence in every run and on every backend.
+        `epoch=e` (an int or a scalar integer tensor): the order and the masks of epoch `e`
+        are a function of `(seed, e)` only -- a replayable epoch for
+        `keras_genmodels.training.fit_resumable` (`genmodels train masked-ae --checkpoint-dir`).
         """
         import tensorflow as tf
 
@@ -281,6 +284,14 @@ class MaskedSequenceAutoencoder(GenerativeModel):
         if windows.ndim != 2 or windows.shape[1] != self.sequence_length:
             raise ValueError(f"expected windows (n, {self.sequence_length}), received shape "
                              f"{windows.shape}")
+        if epoch is not None:
+            from keras_genmodels.data.images import epoch_indices
+
+            table = tf.constant(windows)
+            ds = epoch_indices(len(windows), seed, epoch, shuffle=shuffle, repeat=repeat)
+            ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+            ds = ds.map(lambda index: tf.gather(table, index)).enumerate()
+            return ds.map(self.masking_map(masking, seed, epoch)).prefetch(2)
         ds = tf.data.Dataset.from_tensor_slices(windows)
         if shuffle:
             ds = ds.shuffle(min(len(windows), 50_000), seed=seed, reshuffle_each_iteration=True)
@@ -290,10 +301,10 @@ class MaskedSequenceAutoencoder(GenerativeModel):
         ds = ds.map(self.masking_map(masking, seed))
         return ds.prefetch(2)
 
-    def masking_map(self, masking=None, seed=0):
+    def masking_map(self, masking=None, seed=0, epoch=None):
         """The tf.data corruption map of this model (`token_masking_map`)."""
         return token_masking_map(self.vocabulary_size, masking or self.masking, self.mask_rate,
-                                 self.span, MASK_ID, FIRST_TOKEN_ID, seed=seed)
+                                 self.span, MASK_ID, FIRST_TOKEN_ID, seed=seed, epoch=epoch)
 
     def corrupt_numpy(self, windows, masking=None, seed=0):
         """One fixed corruption of `windows`: `(corrupted, labels)` NumPy int32 arrays.

@@ -109,8 +109,10 @@ def train(args):
                             repeat=True)
     callbacks = [TimeLimit(args.max_minutes * 60)] if args.max_minutes else []
     start = time.time()
-    # The tf.data masking is not keyed by epoch yet: no --checkpoint-dir for this task.
-    fit_task(model, args, ds, None, steps_per_epoch=steps, callbacks=callbacks)
+    fit_task(model, args, ds,
+             lambda e: model.make_dataset(windows["train"], batch_size=args.batch_size,
+                                          seed=args.seed, repeat=True, epoch=e),
+             steps_per_epoch=steps, callbacks=callbacks)
     seconds = time.time() - start
 
     out = pathlib.Path(args.export_dir) / args.name
