@@ -98,40 +98,9 @@ def seed_generators(model):
     so keys are the same for the same architecture in any process.
     """
     found, seen = [], set()
+    skipped = ("_tracker", "_inbound_nodes", "_outbound_nodes")
 
-    def visit(obj, path):
-        if id(obj) in seen:
-            return
-        if isinstance(obj, keras.random.SeedGenerator):
-            seen.add(id(obj))
-            found.append((path, obj))
-        elif isinstance(obj, keras.layers.Layer):
-            seen.add(id(obj))
-            prefix = f"{path}." if path else ""
-            for name in sorted(vars(obj)):
-                if not name.startswith("_"):
-                    visit(vars(obj)[name], prefix + name)
-            if isinstance(obj, keras.Model) or "layers" in dir(type(obj)):
-                try:
-                    layers = list(obj.layers)
-                except Exception:  # noqa: BLE001 - not a container after all
-                    layers = []
-                for i, layer in enumerate(layers):
-                    visit(layer, f"{prefix}layers.{i}")
-        elif isinstance(obj, (list, tuple)):
-            for i, item in enumerate(obj):
-                visit(item, f"{path}.{i}")
-        elif isinstance(obj, dict):
-            for key in sorted(obj, key=str):
-                visit(obj[key], f"{path}.{str(key).replace('/', '.')}")
-
-    visit(model, "")
-    # Second pass: generators kept in private attributes of nested layers (e.g. the
-    # dropout inside keras.layers.MultiHeadAttention, `_dropout_layer`). Keys of the
-    # generators found above are unchanged, so earlier files still load.
-    layers_seen = set()
-
-    def visit_private(obj, path):
+    def visit(obj, path, private, layers_seen):
         if isinstance(obj, keras.random.SeedGenerator):
             if id(obj) not in seen:
                 seen.add(id(obj))
@@ -142,16 +111,28 @@ def seed_generators(model):
             layers_seen.add(id(obj))
             prefix = f"{path}." if path else ""
             for name in sorted(vars(obj)):
-                if name not in ("_tracker", "_inbound_nodes", "_outbound_nodes"):
-                    visit_private(vars(obj)[name], prefix + name.lstrip("_"))
+                if name.startswith("_") and (not private or name in skipped):
+                    continue
+                visit(vars(obj)[name], prefix + name.lstrip("_"), private, layers_seen)
+            if not private and (isinstance(obj, keras.Model) or "layers" in dir(type(obj))):
+                try:
+                    layers = list(obj.layers)
+                except Exception:  # noqa: BLE001 - not a container after all
+                    layers = []
+                for i, layer in enumerate(layers):
+                    visit(layer, f"{prefix}layers.{i}", private, layers_seen)
         elif isinstance(obj, (list, tuple)):
             for i, item in enumerate(obj):
-                visit_private(item, f"{path}.{i}")
+                visit(item, f"{path}.{i}", private, layers_seen)
         elif isinstance(obj, dict):
             for key in sorted(obj, key=str):
-                visit_private(obj[key], f"{path}.{str(key).replace('/', '.')}")
+                visit(obj[key], f"{path}.{str(key).replace('/', '.')}", private, layers_seen)
 
-    visit_private(model, "")
+    visit(model, "", False, set())
+    # Second pass: generators kept in private attributes of nested layers (e.g. the
+    # dropout inside keras.layers.MultiHeadAttention, `_dropout_layer`). Keys of the
+    # generators found by the first pass are unchanged, so earlier files still load.
+    visit(model, "", True, set())
     return found
 
 

@@ -143,6 +143,25 @@ def _is_path(source):
     return os.sep in str(source) or pathlib.Path(str(source)).suffix != ""
 
 
+def find_model(model, model_dir, task):
+    """The `.keras` file a command uses: `model` if given, else the newest under `model_dir`.
+
+    Raises `FileNotFoundError` naming what was expected (`genmodels train <task>` first).
+    """
+    if model:
+        if not os.path.isfile(model):
+            raise FileNotFoundError(f"expected a .keras model file, received '{model}', "
+                                    f"which does not exist")
+        return pathlib.Path(model)
+    found = sorted(pathlib.Path(model_dir).rglob("*.keras"),
+                   key=lambda p: p.stat().st_mtime)
+    if not found:
+        raise FileNotFoundError(f"expected a trained model under '{model_dir}' (run "
+                                f"'genmodels train {task}' first) or --model PATH, "
+                                f"received none")
+    return found[-1]
+
+
 def save_keras_atomically(model, path, allow_non_finite=False):
     """`model.save(path)` through a temporary file and a rename (mode 0644).
 

@@ -123,18 +123,9 @@ def train(args):
 
 def find_model(model=None, model_dir=DEFAULT_MODEL_DIR):
     """The `.keras` file `translate` uses: `model` if given, else the newest under model_dir."""
-    if model:
-        if not os.path.isfile(model):
-            raise FileNotFoundError(f"expected a .keras model file, received '{model}', "
-                                    f"which does not exist")
-        return pathlib.Path(model)
-    found = sorted(pathlib.Path(model_dir).rglob("*.keras"),
-                   key=lambda p: p.stat().st_mtime)
-    if not found:
-        raise FileNotFoundError(f"expected a trained model under '{model_dir}' (run "
-                                f"'genmodels train seq2seq' first) or --model PATH, "
-                                f"received none")
-    return found[-1]
+    from keras_genmodels.tasks.common import find_model as find
+
+    return find(model, model_dir, "seq2seq")
 
 
 def translate(args):
