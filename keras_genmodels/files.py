@@ -9,6 +9,7 @@ umask: 0644 under the usual umask 022).
 """
 
 import contextlib
+import hashlib
 import os
 import pathlib
 import tempfile
@@ -79,3 +80,12 @@ def make_tree_readable(root):
         os.chmod(dirpath, dir_mode)
         for name in filenames:
             os.chmod(os.path.join(dirpath, name), file_mode)
+
+
+def sha256_file(path):
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -236,26 +236,11 @@ def load_tfds_pairs(name, split="train", data_dir=None, max_pairs=None):
     if not keys:
         raise DataError(f"expected a translation dataset with supervised (source, target) "
                         f"keys, received {name!r} without them")
-    try:
-        prepared = bool(builder.is_prepared())
-    except Exception:  # noqa: BLE001
-        prepared = False
-    if not prepared:
-        probe = tfds_source.start_probe()
-        reachable, reason = probe.result()
-        if not reachable:
-            raise DataError(
-                f"cannot load tensorflow-datasets dataset {name!r}: expected prepared data in "
-                f"{builder.data_dir} or network access to download it, received neither "
-                f"(download host {probe.target} unreachable: {reason}). Alternatives: "
-                f"--dataset dates (generated offline) or a TSV file of "
-                f"source<TAB>target pairs, or prepare the dataset with tfds where the "
-                f"network is available and pass its folder as data_dir")
-        try:
-            builder.download_and_prepare()
-        except Exception as e:  # noqa: BLE001
-            raise DataError(f"cannot download tensorflow-datasets dataset {name!r}: "
-                            f"{type(e).__name__}: {str(e)[:300]}") from None
+    tfds_source.prepare_or_fail_fast(
+        builder, name,
+        "--dataset dates (generated offline) or a TSV file of "
+        "source<TAB>target pairs, or prepare the dataset with tfds where the "
+        "network is available and pass its folder as data_dir")
     ds = builder.as_dataset(split=split, as_supervised=True)
     if max_pairs is not None:
         ds = ds.take(max_pairs)

@@ -142,25 +142,10 @@ def load_tfds_documents(name, data_dir=None, max_documents=None):
     except Exception as e:  # noqa: BLE001 - bad configs raise several tfds error types
         raise DataError(f"expected a valid tensorflow-datasets name, received {name!r} "
                         f"({type(e).__name__}: {str(e).splitlines()[0][:200]})") from None
-    try:
-        prepared = bool(builder.is_prepared())
-    except Exception:  # noqa: BLE001
-        prepared = False
-    if not prepared:
-        probe = tfds_source.start_probe()
-        reachable, reason = probe.result()
-        if not reachable:
-            raise DataError(
-                f"cannot load tensorflow-datasets dataset {name!r}: expected prepared data in "
-                f"{builder.data_dir} or network access to download it, received neither "
-                f"(download host {probe.target} unreachable: {reason}). Alternatives: "
-                f"--text default (CPython's documentation, offline) or a local text file or "
-                f"directory of .txt files")
-        try:
-            builder.download_and_prepare()
-        except Exception as e:  # noqa: BLE001
-            raise DataError(f"cannot download tensorflow-datasets dataset {name!r}: "
-                            f"{type(e).__name__}: {str(e)[:300]}") from None
+    tfds_source.prepare_or_fail_fast(
+        builder, name,
+        "--text default (CPython's documentation, offline) or a local text file or "
+        "directory of .txt files")
     features = builder.info.features
     keys = [k for k in features.keys() if getattr(features[k], "dtype", None) is not None
             and str(features[k].dtype) in ("<dtype: 'string'>", "string", "tf.string")]

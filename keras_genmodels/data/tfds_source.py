@@ -202,3 +202,31 @@ def _to_numpy(ds, name, image_key, label_key):
     y = np.concatenate(ys) if ys else None
     return x, y
 
+
+
+def prepare_or_fail_fast(builder, name, alternatives):
+    """Download and prepare `builder` unless prepared; offline, fail in seconds.
+
+    Raises `DataError` naming the data folder, the unreachable host and
+    `alternatives` (what the user can pass instead) when there is neither
+    prepared data nor network access, or when the download itself fails.
+    """
+    try:
+        prepared = bool(builder.is_prepared())
+    except Exception:  # noqa: BLE001
+        prepared = False
+    if prepared:
+        return
+    probe = start_probe()
+    reachable, reason = probe.result()
+    if not reachable:
+        raise DataError(
+            f"cannot load tensorflow-datasets dataset {name!r}: expected prepared data in "
+            f"{builder.data_dir} or network access to download it, received neither "
+            f"(download host {probe.target} unreachable: {reason}). Alternatives: "
+            f"{alternatives}")
+    try:
+        builder.download_and_prepare()
+    except Exception as e:  # noqa: BLE001
+        raise DataError(f"cannot download tensorflow-datasets dataset {name!r}: "
+                        f"{type(e).__name__}: {str(e)[:300]}") from None

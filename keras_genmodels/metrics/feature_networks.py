@@ -284,11 +284,9 @@ def _data_hash(x, y):
 
 
 def _file_hash(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    from keras_genmodels.files import sha256_file
+
+    return sha256_file(path)
 
 
 def _slug(name):

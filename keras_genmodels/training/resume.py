@@ -80,7 +80,6 @@ so a diverged run resumes from its last finite checkpoint. Combine with
 `keras_genmodels.callbacks.StopOnNonFinite` to stop at the first NaN loss.
 """
 
-import hashlib
 import json
 import os
 import pathlib
@@ -127,11 +126,9 @@ def _atomic_write(path, write, suffix):
 
 
 def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from keras_genmodels.files import sha256_file
+
+    return sha256_file(path)
 
 
 def _to_float(value):
