@@ -12,7 +12,7 @@ from keras import ops
 from keras_genmodels.export import export_model
 from keras_genmodels.losses import adversarial as L
 from keras_genmodels.models.gan import GAN, WGANGP
-from keras_genmodels.models.gan_networks import default_filters
+from keras_genmodels.networks.gan import default_filters
 from tests.conftest import to_numpy
 from tests.serving import call_saved_model
 

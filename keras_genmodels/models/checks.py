@@ -143,7 +143,7 @@ def conv_image_shape(name, value, architecture):
 def dcgan_image_shape(data_shape, filters=None):
     """Check `data_shape` for the DCGAN networks: n stride-2 blocks need H and W divisible
     by 2**n (n = len(filters); without filters, H and W even and >= 4, see
-    `gan_networks.default_filters`)."""
+    `networks.gan.default_filters`)."""
     height, width, _ = conv_image_shape("data_shape", data_shape, "dcgan")
     if filters:
         n = len(filters)

@@ -14,7 +14,7 @@ from keras import ops
 from keras_genmodels import backend as B
 from keras_genmodels.losses import adversarial as L
 from keras_genmodels.models import checks
-from keras_genmodels.models import gan_networks as nets
+from keras_genmodels.networks import gan as nets
 from keras_genmodels.models.adversarial import AdversarialModel, Phase
 
 PRIORS = ("normal", "uniform")
@@ -83,7 +83,7 @@ class GAN(AdversarialModel):
         discriminator_units: tuple of int. MLP discriminator hidden layers.
             Defaults to `(128, 128)`.
         filters: tuple of int or None. DCGAN filters, low resolution first
-            (None: `gan_networks.default_filters`). Defaults to None.
+            (None: `networks.gan.default_filters`). Defaults to None.
         output_activation: str or None. Generator output activation (`None`
             for real-valued data, `"sigmoid"` for images in [0, 1]).
             Defaults to None.
