@@ -1,6 +1,7 @@
 """The GAN family: k discriminator steps, save/load resume, the optimal
-discriminator D*, the WGAN-GP penalty, packing, DCGAN shapes, and the
-`generate` SavedModel signature served from a TensorFlow-only process."""
+discriminator D*, the WGAN-GP penalty, packing, DCGAN shapes, the stabilisers
+(hinge losses, spectral normalisation, a wider D, TTUR/EMA from the CLI), and
+the `generate` SavedModel signature served from a TensorFlow-only process."""
 
 import math
 
@@ -12,7 +13,7 @@ from keras import ops
 from keras_genmodels.export import export_model
 from keras_genmodels.losses import adversarial as L
 from keras_genmodels.models.gan import GAN, WGANGP
-from keras_genmodels.networks.gan import default_filters
+from keras_genmodels.networks.gan import SpectralNormalization, default_filters
 from tests.conftest import to_numpy
 from tests.serving import call_saved_model
 
@@ -52,6 +53,19 @@ def test_losses_match_closed_forms_and_are_stable():
     big = np.array([[200.0], [-200.0]], "float32")
     assert float(L.discriminator_loss(big, -big)) == pytest.approx(200.0, rel=1e-5)
     assert float(L.generator_non_saturating_loss(-big[:1])) == pytest.approx(200.0, rel=1e-5)
+
+
+def test_hinge_losses_match_closed_forms_and_ignore_scores_beyond_the_margin():
+    r = np.array([[2.0], [0.5], [-1.0]], "float32")
+    f = np.array([[-3.0], [0.0], [0.25]], "float32")
+    # mean(relu(1 - r)) = (0 + 0.5 + 2) / 3; mean(relu(1 + f)) = (0 + 1 + 1.25) / 3
+    assert float(L.discriminator_hinge_loss(r, f)) == pytest.approx(2.5 / 3 + 2.25 / 3,
+                                                                      rel=1e-6)
+    assert float(L.generator_hinge_loss(f)) == pytest.approx(-(-3.0 + 0.0 + 0.25) / 3,
+                                                            rel=1e-6)
+    # Past the margins (real >= 1, fake <= -1) D's hinge loss is 0, the logistic one is not.
+    assert float(L.discriminator_hinge_loss(r[:1] + 5, f[:1] - 5)) == 0.0
+    assert float(L.discriminator_loss(r[:1] + 5, f[:1] - 5)) > 0.0
 
 
 # --- the training step ----------------------------------------------------
@@ -209,7 +223,13 @@ def test_dcgan_networks_for_each_image_size(shape, first):
 
 def test_invalid_arguments_are_rejected():
     with pytest.raises(ValueError, match="expected generator_loss to be one of"):
-        tiny_gan(generator_loss="hinge")
+        tiny_gan(generator_loss="wasserstein")
+    with pytest.raises(ValueError, match="expected discriminator_loss to be one of"):
+        tiny_gan(discriminator_loss="least_squares")
+    with pytest.raises(ValueError, match="expected spectral_normalization True or False"):
+        tiny_gan(spectral_normalization="yes")
+    with pytest.raises(ValueError, match="discriminator_filters=None for architecture='mlp'"):
+        tiny_gan(discriminator_filters=(8,))
     with pytest.raises(ValueError, match="expected prior to be one of"):
         tiny_gan(prior="cauchy")
     with pytest.raises(ValueError, match="expected data_shape \\(H, W, C\\)"):
@@ -254,3 +274,88 @@ def test_unconditional_generate_signature_served_from_tensorflow(tmp_path):
     served = call_saved_model(path, "generate", latent=latent)
     assert set(served) == {"image"}
     np.testing.assert_allclose(served["image"], to_numpy(model.generate(latent)), atol=1e-5)
+
+
+# --- stabilisers: spectral normalisation, hinge loss, wider D, TTUR/EMA ------
+
+@pytest.mark.parametrize("layer,shape", [(keras.layers.Dense(3), (4, 5)),
+                                         (keras.layers.Conv2D(3, 3, padding="same"),
+                                          (2, 5, 5, 2))])
+def test_spectral_normalization_computes_with_w_over_its_largest_singular_value(layer, shape):
+    x = np.random.default_rng(0).standard_normal(shape).astype("float32")
+    sn = SpectralNormalization(layer)
+    sn(x)
+    layer.kernel.assign(3.0 * to_numpy(layer.kernel))      # sigma far from 1
+    kernel = to_numpy(layer.kernel).copy()
+    for _ in range(40):                      # power iterations converge on sigma
+        sn(x, training=True)
+    # The kernel variable keeps W (Keras's own wrapper overwrites it with W / sigma).
+    np.testing.assert_array_equal(to_numpy(layer.kernel), kernel)
+    sigma = np.linalg.svd(kernel.reshape(-1, kernel.shape[-1]), compute_uv=False)[0]
+    reference = type(layer).from_config(layer.get_config())
+    reference.build(shape)
+    reference.set_weights([kernel / sigma, to_numpy(layer.bias)])
+    np.testing.assert_allclose(to_numpy(sn(x)), to_numpy(reference(x)), rtol=1e-3, atol=1e-4)
+    assert sigma > 1.5                       # so the check above could fail
+
+
+def test_stabilised_dcgan_trains_and_round_trips_through_keras_file(tmp_path):
+    model = GAN(data_shape=(8, 8, 1), latent_dim=4, architecture="dcgan", filters=(4, 2),
+                discriminator_filters=(12, 6, 3), discriminator_loss="hinge",
+                generator_loss="hinge", spectral_normalization=True,
+                output_activation="sigmoid", seed=0)
+    convs = [l for l in model.discriminator.layers if isinstance(l, SpectralNormalization)]
+    assert [l.layer.filters for l in convs[:-1]] == [3, 6, 12]     # D: 3 blocks, wider
+    assert isinstance(convs[-1].layer, keras.layers.Dense)
+    x = np.random.default_rng(0).random((16, 8, 8, 1)).astype("float32")
+    fake = to_numpy(model.generate(np.zeros((16, 4), "float32")))
+    for _ in range(15):       # converge the power iterations, so training calls agree
+        model.discriminator_logits(x, training=True)
+    loss, logs = model.discriminator_objective(x, fake, None)
+    real_l = model.discriminator_logits(x, training=False)
+    fake_l = model.discriminator_logits(fake, training=False)
+    expected = L.discriminator_hinge_loss(real_l, fake_l)
+    assert float(to_numpy(loss)) == pytest.approx(float(to_numpy(expected)), rel=1e-4)
+    model.compile(optimizers={"discriminator": keras.optimizers.Adam(4e-4),
+                              "generator": keras.optimizers.Adam(1e-4, use_ema=True)})
+    u_before = to_numpy(convs[0].vector_u).copy()     # u moves while the kernels train
+    history = model.fit(x, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    assert all(np.isfinite(v[-1]) for v in history.history.values())
+    assert not np.allclose(to_numpy(convs[0].vector_u), u_before)  # power iteration ran
+    model.save(tmp_path / "sn.keras")
+    loaded = keras.saving.load_model(tmp_path / "sn.keras")
+    config = loaded.get_config()
+    assert (config["discriminator_loss"], config["generator_loss"],
+            config["spectral_normalization"], tuple(config["discriminator_filters"])) == \
+        ("hinge", "hinge", True, (12, 6, 3))
+    np.testing.assert_allclose(to_numpy(loaded.discriminate(x)), to_numpy(model.discriminate(x)),
+                               atol=1e-5)
+
+
+def test_cli_dcgan_exposes_stabilisers_ttur_and_ema():
+    import argparse
+
+    from keras_genmodels.tasks import gan as task
+
+    parser = argparse.ArgumentParser()
+    task.add_arguments(parser)
+    args = parser.parse_args(["--discriminator-loss", "hinge", "--generator-loss", "hinge",
+                              "--spectral-normalization", "--discriminator-filters", "8,4",
+                              "--filters", "4,2", "--learning-rate", "1e-4",
+                              "--discriminator-learning-rate", "4e-4",
+                              "--generator-ema", "0.99"])
+    args.model, args.seed = "dcgan", 0
+    model = task.build(args, (8, 8, 1))
+    assert (model.discriminator_loss, model.generator_loss, model.spectral_normalization,
+            model.discriminator_filters) == ("hinge", "hinge", True, (8, 4))
+    d, g = model.phase_optimizers["discriminator"], model.phase_optimizers["generator"]
+    assert float(to_numpy(d.learning_rate)) == pytest.approx(4e-4)
+    assert float(to_numpy(g.learning_rate)) == pytest.approx(1e-4)
+    assert (g.use_ema, g.ema_momentum, d.use_ema) == (True, 0.99, False)
+    # Defaults keep the lecture's GAN: logistic D, non-saturating G, no SN, no EMA.
+    plain = task.build(parser.parse_args([]).__class__(**{**vars(parser.parse_args([])),
+                                                          "model": "dcgan", "seed": 0}),
+                       (8, 8, 1))
+    assert (plain.discriminator_loss, plain.generator_loss, plain.spectral_normalization,
+            plain.phase_optimizers["generator"].use_ema) == \
+        ("logistic", "non_saturating", False, False)

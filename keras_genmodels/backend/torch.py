@@ -38,16 +38,12 @@ def input_gradient(fn, x):
 
 
 def value_and_grad(fn, variables):
-    # Gradients accumulate in `.grad`: reset them so each phase sees only
-    # its own loss (forgetting this silently mixes phases).
-    for v in variables:
-        v.value.grad = None
+    # `torch.autograd.grad` computes the gradients of `variables` only: the
+    # other networks' weight gradients are never formed (backward() would
+    # compute and accumulate them in `.grad`), and no `.grad` needs resetting.
     loss, aux = fn()
-    loss.backward()
-    grads = [v.value.grad for v in variables]
-    for v in variables:
-        v.value.grad = None
-    return loss.detach(), aux, grads
+    grads = torch.autograd.grad(loss, [v.value for v in variables], allow_unused=True)
+    return loss.detach(), aux, list(grads)
 
 
 class AdversarialTrainer:

@@ -9,9 +9,14 @@ log of a number that has underflowed to 0:
 
 All functions average over the batch and return a scalar.
 
+The hinge loss (Lim & Ye 2017; Miyato et al. 2018) reads the logit as a
+real-valued score instead.
+
 References:
     Goodfellow et al. (2014), Generative Adversarial Nets.
     Gulrajani et al. (2017), Improved Training of Wasserstein GANs.
+    Lim & Ye (2017), Geometric GAN.
+    Miyato et al. (2018), Spectral Normalization for Generative Adversarial Networks.
 """
 
 from keras import ops
@@ -75,9 +80,52 @@ def generator_non_saturating_loss(fake_logits):
     return ops.mean(ops.softplus(-fake_logits))
 
 
+def discriminator_hinge_loss(real_logits, fake_logits):
+    """Hinge loss of the discriminator (Lim & Ye 2017; Miyato et al. 2018, Eq. 17).
+
+        L_D = E_x[max(0, 1 - l_real)] + E_z[max(0, 1 + l_fake)].
+
+    Scores beyond the margins (l_real >= 1, l_fake <= -1) contribute nothing,
+    so D stops pushing on samples it already separates.
+
+    Args:
+        real_logits: tensor `(batch, 1)` or `(batch,)`. Scores on data.
+        fake_logits: tensor `(batch', 1)` or `(batch',)`. Scores on samples.
+
+    Returns:
+        Scalar tensor (>= 0; 2 when every score is 0).
+
+    Example:
+    >>> from keras import ops
+    >>> float(discriminator_hinge_loss(ops.array([2.0, 0.5]), ops.array([-2.0, 0.0])))
+    0.75
+    """
+    return (ops.mean(ops.relu(1.0 - real_logits))
+            + ops.mean(ops.relu(1.0 + fake_logits)))
+
+
+def generator_hinge_loss(fake_logits):
+    """Generator loss paired with the hinge discriminator loss: L_G = -E_z[l_fake]
+    (Miyato et al. 2018, Eq. 18; the same form as the WGAN generator loss).
+
+    Args:
+        fake_logits: tensor `(batch, 1)` or `(batch,)`.
+
+    Returns:
+        Scalar tensor.
+    """
+    return -ops.mean(fake_logits)
+
+
 GENERATOR_LOSSES = {
     "minimax": generator_minimax_loss,
     "non_saturating": generator_non_saturating_loss,
+    "hinge": generator_hinge_loss,
+}
+
+DISCRIMINATOR_LOSSES = {
+    "logistic": discriminator_loss,
+    "hinge": discriminator_hinge_loss,
 }
 
 

@@ -62,6 +62,14 @@ class _PhaseRouter:
         return self.default_optimizer if name is None else self._optimizers[name]
 
 
+class _StepPlan:
+    """`(phase, optimizer, repeat indices)` of each phase of a step (a plain
+    object, so Keras neither tracks nor saves what it holds)."""
+
+    def __init__(self, phases, optimizers):
+        self.entries = [(p, optimizers[p.name], tuple(range(p.repeat))) for p in phases]
+
+
 class AdversarialModel(B.AdversarialTrainer, GenerativeModel):
     """Base class of models trained by alternating phases (every GAN).
 
@@ -100,7 +108,16 @@ class AdversarialModel(B.AdversarialTrainer, GenerativeModel):
             optimizers: dict mapping each phase name to a `keras.Optimizer`
                 (or identifier such as `"adam"`). Defaults to Adam(2e-4,
                 beta_1=0.5) for every phase (Radford et al. 2016).
-            **kwargs: passed to `keras.Model.compile` (e.g. `jit_compile`).
+            **kwargs: passed to `keras.Model.compile` (e.g. `jit_compile`,
+                `steps_per_execution`).
+
+        Speed: on TensorFlow and JAX pass `steps_per_execution=10` (or a
+        divisor of `steps_per_epoch` when `fit` is given one; see
+        `keras_genmodels.tasks.common.recommended_steps_per_execution`):
+        the steps and results are the same, callbacks and logs come every
+        10 steps. The torch trainer accepts only 1; `jit_compile=True`
+        (torch.compile) did not make the step faster on CPU
+        (`scripts/benchmarks/step_time.py`).
         """
         if "optimizer" in kwargs:
             raise TypeError(
@@ -131,6 +148,9 @@ class AdversarialModel(B.AdversarialTrainer, GenerativeModel):
         multi = keras.optimizers.MultiOptimizer(_PhaseRouter(optimizers, owner))
         super().compile(optimizer=multi, **kwargs)
         self._phase_optimizers = optimizers
+        # The step's plan, fixed at compile as TF and JAX fix it when they trace
+        # the step (torch runs eagerly and would otherwise rebuild it each step).
+        self._phase_plan = _StepPlan(phases, optimizers)
         # Build now: the TF trainer would otherwise never build it.
         multi.build(self.trainable_variables)
 
@@ -184,16 +204,21 @@ class AdversarialModel(B.AdversarialTrainer, GenerativeModel):
         """One training step: every phase, each `repeat` times, in order.
 
         Written in stateful Keras style; the backend's `AdversarialTrainer`
-        makes it run under each trainer (JAX: inside a StatelessScope).
+        makes it run under each trainer (JAX: inside a StatelessScope). The
+        phases are those `phases()` returned at `compile` (compile again
+        after changing what they depend on, as for `trainable`).
         """
-        for phase in self.phases():
-            optimizer = self._phase_optimizers[phase.name]
-            for i in range(phase.repeat):
+        plan = getattr(self, "_phase_plan", None)
+        if plan is None:
+            plan = _StepPlan(self.phases(), self._phase_optimizers)
+        trackers = self._trackers
+        for phase, optimizer, repeats in plan.entries:
+            for i in repeats:
                 _, logs, grads = B.value_and_grad(
                     lambda i=i, phase=phase: self._replica_loss(phase, data, i),
                     phase.variables)
                 optimizer.apply(grads, phase.variables)
                 for key, value in logs.items():
-                    self._trackers[key].update_state(value)
+                    trackers[key].update_state(value)
         self.optimizer.iterations.assign_add(1)
         return {m.name: m.result() for m in self.metrics}

@@ -4,7 +4,11 @@ networks, conditional GAN, PacGAN packing, and WGAN-GP.
 One class, `GAN`, holds the algorithm of Goodfellow et al. (2014); its
 options select the networks (`architecture="mlp"` or `"dcgan"`), the
 generator loss, the prior, conditioning (`num_classes`) and packing
-(`packing`). `WGANGP` changes only the two objectives (the hooks
+(`packing`), and the stabilisers of the DCGAN literature: hinge losses
+(`discriminator_loss="hinge"`, `generator_loss="hinge"`), spectral
+normalisation of D (`spectral_normalization`) and a wider or deeper D
+(`discriminator_filters`); TTUR and generator EMA are optimizer settings
+(`compile`). `WGANGP` changes only the two objectives (the hooks
 `discriminator_objective` and `generator_objective`).
 """
 
@@ -18,6 +22,23 @@ from keras_genmodels.networks import gan as nets
 from keras_genmodels.models.adversarial import AdversarialModel, Phase
 
 PRIORS = ("normal", "uniform")
+
+
+def _check_activation(activation, architecture):
+    """A Keras activation name for the MLP discriminator (default only for DCGAN)."""
+    if architecture != "mlp":
+        if activation != "leaky_relu":
+            raise ValueError("expected discriminator_activation='leaky_relu' for "
+                             f"architecture={architecture!r} (the option is MLP only), "
+                             f"received {activation!r}")
+        return
+    try:
+        ok = isinstance(activation, str) and keras.activations.get(activation) is not None
+    except (ValueError, TypeError):
+        ok = False
+    if not ok:
+        raise ValueError("expected discriminator_activation a Keras activation name "
+                         f"(e.g. 'leaky_relu', 'relu', 'elu'), received {activation!r}")
 ARCHITECTURES = ("mlp", "dcgan")
 
 
@@ -82,13 +103,26 @@ class GAN(AdversarialModel):
             to `(128, 128)`.
         discriminator_units: tuple of int. MLP discriminator hidden layers.
             Defaults to `(128, 128)`.
+        discriminator_activation: str. Activation of the MLP discriminator's
+            hidden layers, any Keras activation name (`"leaky_relu"`: slope
+            0.2; `"relu"`, `"elu"`, ...). MLP only. Defaults to `"leaky_relu"`.
         filters: tuple of int or None. DCGAN filters, low resolution first
             (None: `networks.gan.default_filters`). Defaults to None.
         output_activation: str or None. Generator output activation (`None`
             for real-valued data, `"sigmoid"` for images in [0, 1]).
             Defaults to None.
-        generator_loss: str. `"non_saturating"` or `"minimax"`. Defaults to
+        generator_loss: str. `"non_saturating"`, `"minimax"` or `"hinge"`
+            (-E_z[l_fake], the generator side of the hinge game). Defaults to
             `"non_saturating"`.
+        discriminator_loss: str. `"logistic"` (Goodfellow et al.'s value
+            function, above) or `"hinge"` (E_x[max(0, 1 - l(x))] +
+            E_z[max(0, 1 + l(G(z)))], Lim & Ye 2017). Defaults to `"logistic"`.
+        spectral_normalization: bool. Wrap every Conv2D/Dense of D in
+            `networks.gan.SpectralNormalization` (Miyato et al. 2018).
+            Defaults to False.
+        discriminator_filters: tuple of int or None. DCGAN discriminator
+            filters, low resolution first (a wider or deeper D than G;
+            None: `filters`). Defaults to None.
         discriminator_steps: int. k, discriminator updates per generator
             update. Defaults to 1.
         prior: str. `"normal"` or `"uniform"`. Defaults to `"normal"`.
@@ -115,6 +149,8 @@ class GAN(AdversarialModel):
         Deep Convolutional GANs.
         Mirza & Osindero (2014), Conditional Generative Adversarial Nets.
         Lin et al. (2018), PacGAN: The power of two samples in GANs.
+        Lim & Ye (2017), Geometric GAN (hinge loss).
+        Miyato et al. (2018), Spectral Normalization for GANs.
     """
 
     log_names = ("d_loss", "g_loss", "d_real", "d_fake")
@@ -125,9 +161,23 @@ class GAN(AdversarialModel):
                  filters=None, output_activation=None,
                  generator_loss="non_saturating", discriminator_steps=1,
                  prior="normal", num_classes=None, packing=1, seed=None,
+                 discriminator_loss="logistic", spectral_normalization=False,
+                 discriminator_filters=None, discriminator_activation="leaky_relu",
                  **kwargs):
         checks.choice("architecture", architecture, ARCHITECTURES)
+        _check_activation(discriminator_activation, architecture)
         checks.choice("generator_loss", generator_loss, tuple(L.GENERATOR_LOSSES))
+        checks.choice("discriminator_loss", discriminator_loss, tuple(L.DISCRIMINATOR_LOSSES))
+        if not isinstance(spectral_normalization, bool):
+            raise ValueError("expected spectral_normalization True or False, received "
+                             f"{spectral_normalization!r}")
+        if discriminator_filters is not None:
+            discriminator_filters = checks.integers(
+                "discriminator_filters", discriminator_filters) or None
+            if architecture != "dcgan" and discriminator_filters:
+                raise ValueError("expected discriminator_filters=None for architecture="
+                                 f"{architecture!r} (DCGAN only), received "
+                                 f"{tuple(discriminator_filters)}")
         checks.choice("prior", prior, PRIORS)
         data_shape = checks.shape("data_shape", data_shape)
         latent_dim = checks.integer("latent_dim", latent_dim)
@@ -148,6 +198,7 @@ class GAN(AdversarialModel):
         self.architecture = architecture
         self.generator_units = tuple(generator_units)
         self.discriminator_units = tuple(discriminator_units)
+        self.discriminator_activation = discriminator_activation
         self.output_activation = output_activation
         self.generator_loss = generator_loss
         self.discriminator_steps = discriminator_steps
@@ -155,6 +206,10 @@ class GAN(AdversarialModel):
         self.num_classes = num_classes
         self.packing = packing
         self.seed = seed
+        self.discriminator_loss = discriminator_loss
+        self.spectral_normalization = spectral_normalization
+        self.discriminator_filters = (tuple(discriminator_filters)
+                                      if discriminator_filters else None)
         # === Layers ===
         self.seed_generator = keras.random.SeedGenerator(seed)
         d_input = nets.packed_shape(self.data_shape, packing)
@@ -165,14 +220,17 @@ class GAN(AdversarialModel):
                 latent_dim, self.data_shape, self.filters,
                 output_activation=output_activation, num_classes=num_classes)
             self.discriminator = nets.dcgan_discriminator(
-                d_input, self.filters, label_dim=label_dim)
+                d_input, self.discriminator_filters or self.filters, label_dim=label_dim,
+                spectral_normalization=spectral_normalization)
         else:
             self.filters = tuple(filters) if filters else None
             self.generator = nets.mlp_generator(
                 latent_dim, self.data_shape, self.generator_units,
                 output_activation=output_activation, num_classes=num_classes)
             self.discriminator = nets.mlp_discriminator(
-                d_input, self.discriminator_units, label_dim=label_dim)
+                d_input, self.discriminator_units, label_dim=label_dim,
+                activation=discriminator_activation,
+                spectral_normalization=spectral_normalization)
         self.built = True
 
     # --- sampling -----------------------------------------------------------
@@ -323,7 +381,7 @@ class GAN(AdversarialModel):
         `fake` `(m, *data_shape)` with `labels` `(m,)` or None."""
         real_logits = self.discriminator_logits(real, labels)
         fake_logits = self.discriminator_logits(fake, labels)
-        loss = L.discriminator_loss(real_logits, fake_logits)
+        loss = L.DISCRIMINATOR_LOSSES[self.discriminator_loss](real_logits, fake_logits)
         return loss, {"d_loss": loss,
                       "d_real": ops.mean(ops.sigmoid(real_logits)),
                       "d_fake": ops.mean(ops.sigmoid(fake_logits))}
@@ -380,10 +438,14 @@ class GAN(AdversarialModel):
             data_shape=self.data_shape, latent_dim=self.latent_dim,
             architecture=self.architecture, generator_units=self.generator_units,
             discriminator_units=self.discriminator_units, filters=self.filters,
+            discriminator_activation=self.discriminator_activation,
             output_activation=self.output_activation,
             generator_loss=self.generator_loss,
             discriminator_steps=self.discriminator_steps, prior=self.prior,
-            num_classes=self.num_classes, packing=self.packing, seed=self.seed)
+            num_classes=self.num_classes, packing=self.packing, seed=self.seed,
+            discriminator_loss=self.discriminator_loss,
+            spectral_normalization=self.spectral_normalization,
+            discriminator_filters=self.discriminator_filters)
         return config
 
 
@@ -401,7 +463,8 @@ class WGANGP(GAN):
     and the generator minimises -E_z[f(G(z))]. The input gradient comes from
     `keras_genmodels.backend.input_gradient`. Everything else (networks,
     k critic steps per generator step, conditioning, packing) is `GAN`'s;
-    `generator_loss` is ignored. Defaults follow the paper: k = 5,
+    `generator_loss` and `discriminator_loss` are ignored (spectral
+    normalisation and `discriminator_filters` apply). Defaults follow the paper: k = 5,
     lambda = 10, Adam(1e-4, beta_1=0, beta_2=0.9) for both players.
 
     Metrics: `d_loss` (critic loss with penalty), `g_loss`, `d_real` and

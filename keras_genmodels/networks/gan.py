@@ -18,7 +18,64 @@ PacGAN packing degree (see `packed_shape`).
 import math
 
 import keras
-from keras import layers
+from keras import layers, ops
+
+
+@keras.saving.register_keras_serializable(package="keras_genmodels")
+class SpectralNormalization(layers.SpectralNormalization):
+    """Spectral normalisation of a `Dense` or convolution layer (Miyato et al. 2018).
+
+    The layer computes its output with the kernel W / σ(W), where σ(W) is the
+    largest singular value of W reshaped to `(-1, out)`, estimated by power
+    iteration with a persistent vector u (one iteration per training call;
+    u is a non-trainable variable):
+
+        v = normalize(u Wᵀ),  u = normalize(v W),  σ(W) ≈ v W uᵀ,
+
+    u and v are constants for the gradient, σ is not (Miyato et al., Sec. 2.2).
+
+    It is Keras's `keras.layers.SpectralNormalization` (same `vector_u`,
+    power iteration and config) except for `call`: Keras *writes* W / σ into
+    the trainable kernel during the forward pass and then runs the layer, so
+    the gradient reaches the overwritten kernel as if no normalisation were
+    there, and a traced JAX step that differentiates that kernel drops the
+    write. Here the kernel variable keeps W; the normalised kernel is only
+    used in the forward computation, identically on every backend. At
+    inference (`training=False`) u is used without being updated.
+
+    Shapes: those of the wrapped layer.
+
+    Args:
+        layer: a `keras.layers.Dense` or `Conv1D/2D/3D` (channels last).
+        power_iterations: int. Power iterations per training call. Defaults to 1.
+    """
+
+    def build(self, input_shape):
+        if not isinstance(self.layer, layers.Dense) and not hasattr(self.layer, "convolution_op"):
+            raise ValueError("expected a Dense or convolution layer to spectrally normalise, "
+                             f"received {type(self.layer).__name__}")
+        if getattr(self.layer, "data_format", "channels_last") != "channels_last":
+            raise ValueError("expected a channels_last convolution, received "
+                             f"data_format={self.layer.data_format!r}")
+        super().build(input_shape)
+
+    def call(self, inputs, training=False):
+        vector_u, kernel = self.normalized_weights()
+        if training:
+            self.vector_u.assign(vector_u)
+        if isinstance(self.layer, layers.Dense):
+            outputs = ops.matmul(inputs, kernel)
+        else:
+            outputs = self.layer.convolution_op(inputs, kernel)
+        if self.layer.use_bias:
+            outputs = ops.add(outputs, self.layer.bias)
+        if self.layer.activation is not None:
+            outputs = self.layer.activation(outputs)
+        return outputs
+
+
+def _maybe_sn(layer, spectral_normalization):
+    return SpectralNormalization(layer) if spectral_normalization else layer
 
 
 def packed_shape(data_shape, packing):
@@ -75,22 +132,25 @@ def mlp_generator(latent_dim, data_shape, hidden_units=(128, 128),
         for units in hidden_units:
             x = layers.Dense(units, activation=activation)(x)
         x = layers.Dense(math.prod(data_shape), activation=output_activation)(x)
-        outputs = layers.Reshape(tuple(data_shape))(x)
+        # No Reshape for 1-d samples: a layer call per G call saved (torch).
+        outputs = x if len(data_shape) == 1 else layers.Reshape(tuple(data_shape))(x)
     return _model(inputs, outputs, name)
 
 
 def mlp_discriminator(input_shape, hidden_units=(128, 128), activation="leaky_relu",
-                      label_dim=None, name="discriminator"):
+                      label_dim=None, name="discriminator", spectral_normalization=False):
     """MLP discriminator: `flatten(x) [, label] -> Dense(u, activation)... ->
-    Dense(1)` (a logit)."""
+    Dense(1)` (a logit). `spectral_normalization`: every Dense wrapped in
+    `SpectralNormalization`."""
     with keras.name_scope(name):
         inputs, x, label = _inputs(input_shape, "input", label_dim, name)
-        x = layers.Flatten()(x)
+        if len(input_shape) > 1:  # 1-d samples need no Flatten (a layer call saved)
+            x = layers.Flatten()(x)
         if label is not None:
             x = layers.Concatenate()([x, label])
         for units in hidden_units:
-            x = layers.Dense(units, activation=activation)(x)
-        outputs = layers.Dense(1)(x)
+            x = _maybe_sn(layers.Dense(units, activation=activation), spectral_normalization)(x)
+        outputs = _maybe_sn(layers.Dense(1), spectral_normalization)(x)
     return _model(inputs, outputs, name)
 
 
@@ -130,14 +190,15 @@ def dcgan_generator(latent_dim, data_shape, filters, output_activation="sigmoid"
 
 
 def dcgan_discriminator(input_shape, filters, label_dim=None, kernel_size=4,
-                        name="discriminator"):
+                        name="discriminator", spectral_normalization=False):
     """DCGAN discriminator without batch normalisation (so its input
     gradient, used by WGAN-GP, involves no batch statistics).
 
     `x [, label map] -> Conv2D(f, stride 2) + LeakyReLU(0.2)` for each `f`
     in `reversed(filters)`, then Flatten and `Dense(1)`. A label enters as
     one extra channel: `Dense(H*W)` of the one-hot code, reshaped to
-    `(H, W, 1)`.
+    `(H, W, 1)`. `spectral_normalization`: every Conv2D and the output
+    Dense wrapped in `SpectralNormalization` (Miyato et al. 2018).
     """
     height, width = input_shape[0], input_shape[1]
     with keras.name_scope(name):
@@ -147,8 +208,9 @@ def dcgan_discriminator(input_shape, filters, label_dim=None, kernel_size=4,
             label_map = layers.Reshape((height, width, 1))(label_map)
             x = layers.Concatenate()([x, label_map])
         for f in reversed(filters):
-            x = layers.Conv2D(f, kernel_size, strides=2, padding="same")(x)
+            x = _maybe_sn(layers.Conv2D(f, kernel_size, strides=2, padding="same"),
+                          spectral_normalization)(x)
             x = layers.LeakyReLU(0.2)(x)
         x = layers.Flatten()(x)
-        outputs = layers.Dense(1)(x)
+        outputs = _maybe_sn(layers.Dense(1), spectral_normalization)(x)
     return _model(inputs, outputs, name)

@@ -57,6 +57,53 @@ def run_training(task, args):
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+DEFAULT_STEPS_PER_EXECUTION = 10
+
+
+def recommended_steps_per_execution(*counts, backend=None, target=DEFAULT_STEPS_PER_EXECUTION):
+    """The `steps_per_execution` the CLI tasks train with (see `fit_task`).
+
+    Keras runs `steps_per_execution` training steps per call of its compiled
+    function and calls the callbacks once per call: on TensorFlow this
+    removes most of `fit`'s per-step overhead (measured by
+    `scripts/benchmarks/step_time.py`), on JAX a little; the steps, and so
+    the weights and the epoch's logged means, are unchanged. The torch
+    trainer accepts only 1. With `steps_per_epoch` (an infinite stream or a
+    resumable `flat_map`), Keras draws whole executions, so the value must
+    divide it -- else an epoch would run extra batches and shift the data --
+    and divide `checkpoint_every` and the step of any checkpoint a run may
+    resume from, so that checkpoints (written at the end of an execution)
+    fall on the same steps as without it.
+
+    Args:
+        *counts: int or None. Step counts the value must divide
+            (`steps_per_epoch`, `checkpoint_every`, checkpointed steps);
+            None entries are ignored.
+        backend: str or None. Defaults to the current Keras backend.
+        target: int. The largest value returned. Defaults to 10.
+
+    Returns:
+        int. The largest divisor of every count that is at most `target`
+        (`target` when no count is given); 1 under torch.
+    """
+    import keras
+
+    if (backend or keras.backend.backend()) == "torch":
+        return 1
+    n = 0
+    for count in counts:
+        n = math.gcd(n, int(count or 0))
+    n = n or int(target)
+    return max(d for d in range(1, int(target) + 1) if n % d == 0)
+
+
+def use_steps_per_execution(model, steps_per_execution):
+    """Set a compiled model's `steps_per_execution` (its train function is rebuilt)."""
+    if getattr(model, "steps_per_execution", 1) != steps_per_execution:
+        model.steps_per_execution = int(steps_per_execution)
+        model.make_train_function(force=True)
+
+
 def fit_task(model, args, dataset, epoch_dataset, steps_per_epoch=None, callbacks=(),
              **fit_kwargs):
     """Train a task's model: stop on a non-finite loss; resumable with `--checkpoint-dir`.
@@ -66,6 +113,12 @@ def fit_task(model, args, dataset, epoch_dataset, steps_per_epoch=None, callback
     checkpoints every `--checkpoint-every` steps (default: every epoch) and,
     run again with the same command after a crash, continues from the newest
     valid checkpoint and ends with exactly the uninterrupted run's weights.
+
+    Trains with `recommended_steps_per_execution(steps_per_epoch,
+    --checkpoint-every)` steps per compiled call (TF/JAX: up to 10; torch,
+    and TF with `--devices` > 1: 1): logs and callbacks (`StopOnNonFinite`,
+    `TimeLimit`, checkpoints) run after each call, on the same steps'
+    running means.
 
     Raises:
         TrainingDiverged: a loss or weight became NaN/inf (unless
@@ -80,6 +133,8 @@ def fit_task(model, args, dataset, epoch_dataset, steps_per_epoch=None, callback
         raise TaskError(f"expected no --checkpoint-dir for {getattr(args, 'model', 'this task')}"
                         ", received one: its data pipeline cannot replay an epoch yet, so a "
                         "resumed run would not equal an uninterrupted one")
+    use_steps_per_execution(model, _task_steps_per_execution(
+        args, epoch_dataset, steps_per_epoch))
     if checkpoint_dir:
         from keras_genmodels.training import fit_resumable
 
@@ -100,6 +155,32 @@ def fit_task(model, args, dataset, epoch_dataset, steps_per_epoch=None, callback
             "keep the model anyway.")
     check_finite_training(model, history, allow)
     return history
+
+
+def _task_steps_per_execution(args, epoch_dataset, steps_per_epoch):
+    import keras
+
+    from keras_genmodels import distribution
+
+    if keras.backend.backend() == "tensorflow" and distribution.num_replicas() > 1:
+        # MirroredStrategy inside Keras's multi-step while loop fails on the
+        # adversarial step ("You must feed a value for placeholder tensor"): 1 step.
+        return 1
+    counts = [steps_per_epoch, getattr(args, "checkpoint_every", None)]
+    checkpoint_dir = getattr(args, "checkpoint_dir", None)
+    if checkpoint_dir and recommended_steps_per_execution() > 1:
+        # A resumable run always has a fixed epoch length (inferred when not given)
+        # and may restart from any committed checkpoint's step.
+        import tensorflow as tf
+
+        from keras_genmodels.training.resume import CheckpointStore
+
+        if not steps_per_epoch:
+            card = int(epoch_dataset(tf.constant(0, tf.int64)).cardinality())
+            counts.append(card if card > 0 else 1)
+        if pathlib.Path(checkpoint_dir).is_dir():
+            counts += [step for step, _ in CheckpointStore(checkpoint_dir).committed()]
+    return recommended_steps_per_execution(*counts)
 
 
 def build_model(build, *args, **kwargs):

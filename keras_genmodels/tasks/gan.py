@@ -35,8 +35,14 @@ def add_arguments(parser):
                         help="default: 2 on toy data, 64 on images")
     parser.add_argument("--discriminator-steps", type=positive_int, default=None,
                         help="k, D updates per G update (default 1; 5 for wgan_gp)")
-    parser.add_argument("--generator-loss", choices=("non_saturating", "minimax"),
+    parser.add_argument("--generator-loss", choices=("non_saturating", "minimax", "hinge"),
                         default="non_saturating")
+    parser.add_argument("--discriminator-loss", choices=("logistic", "hinge"),
+                        default="logistic",
+                        help="gan/dcgan/cgan: D's objective (default logistic; hinge goes with "
+                             "--generator-loss hinge)")
+    parser.add_argument("--spectral-normalization", action="store_true",
+                        help="spectral normalisation of every D layer (Miyato et al. 2018)")
     parser.add_argument("--prior", choices=("normal", "uniform"), default="normal")
     parser.add_argument("--packing", type=positive_int, default=1,
                         help="PacGAN degree (default 1)")
@@ -44,8 +50,18 @@ def add_arguments(parser):
                         help="comma-separated MLP hidden units of G and D (default 256,256)")
     parser.add_argument("--filters", type=positive_int_list, default=None,
                         help="comma-separated DCGAN filters, low resolution first")
+    parser.add_argument("--discriminator-filters", type=positive_int_list, default=None,
+                        help="comma-separated DCGAN discriminator filters, low resolution "
+                             "first (default: --filters)")
     parser.add_argument("--learning-rate", type=positive_float, default=None,
                         help="Adam rate (default 1e-3 toy, 2e-4 images, 1e-4 wgan_gp)")
+    parser.add_argument("--discriminator-learning-rate", type=positive_float, default=None,
+                        help="D's Adam rate (default --learning-rate; a larger one is TTUR, "
+                             "Heusel et al. 2017)")
+    parser.add_argument("--generator-ema", type=float, default=0.0,
+                        help="momentum of an exponential moving average of G's weights "
+                             "(Keras optimizer use_ema), swapped in at the end of training; "
+                             "0 (default) turns it off")
 
 
 def build(args, data_shape, num_classes=None):
@@ -65,16 +81,27 @@ def build(args, data_shape, num_classes=None):
         filters=tuple(args.filters) if args.filters else None,
         output_activation="sigmoid" if images else None, prior=args.prior,
         packing=args.packing, seed=args.seed,
-        num_classes=num_classes if preset == "cgan" else None)
+        num_classes=num_classes if preset == "cgan" else None,
+        spectral_normalization=bool(getattr(args, "spectral_normalization", False)),
+        discriminator_filters=(tuple(args.discriminator_filters)
+                               if getattr(args, "discriminator_filters", None) and images
+                               else None))
+    ema = getattr(args, "generator_ema", 0.0) or 0.0
+    if not 0.0 <= ema < 1.0:
+        raise ValueError(f"expected --generator-ema in [0, 1), received {ema}")
     if preset == "wgan_gp":
         model = WGANGP(discriminator_steps=args.discriminator_steps or 5, **kwargs)
         lr, betas = args.learning_rate or 1e-4, (0.0, 0.9)
     else:
         model = GAN(generator_loss=args.generator_loss,
+                    discriminator_loss=getattr(args, "discriminator_loss", "logistic"),
                     discriminator_steps=args.discriminator_steps or 1, **kwargs)
         lr, betas = args.learning_rate or (2e-4 if images else 1e-3), (0.5, 0.999)
-    model.compile(optimizers={n: keras.optimizers.Adam(lr, beta_1=betas[0], beta_2=betas[1])
-                              for n in ("discriminator", "generator")})
+    d_lr = getattr(args, "discriminator_learning_rate", None) or lr
+    g_extra = dict(use_ema=True, ema_momentum=ema) if ema else {}
+    model.compile(optimizers={
+        "discriminator": keras.optimizers.Adam(d_lr, beta_1=betas[0], beta_2=betas[1]),
+        "generator": keras.optimizers.Adam(lr, beta_1=betas[0], beta_2=betas[1], **g_extra)})
     return model
 
 
