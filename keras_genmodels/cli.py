@@ -117,6 +117,7 @@ def build_parser():
     sample.add_argument("--model", type=pathlib.Path, required=True, help=".keras file")
     sample.add_argument("--n", type=_positive_int, default=64)
     sample.add_argument("--label", type=int, default=None, help="class (conditional models)")
+    sample.add_argument("--text", default=None, help="caption (text-to-image models: stackgan)")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--out", type=pathlib.Path, default=pathlib.Path("samples.png"))
 
@@ -143,6 +144,12 @@ def build_parser():
         fl = commands.add_parser("fill", help="restore [MASK] markers with a masked-ae model")
         _common(fl)
         importlib.import_module(TASKS["masked-ae"]).add_fill_arguments(fl)
+    from keras_genmodels.tasks import translate_image  # imports no keras
+
+    ti = commands.add_parser("translate-image",
+                             help="image -> image with a pix2pix or super-resolution model")
+    _common(ti)
+    translate_image.add_arguments(ti)
     return parser
 
 
@@ -168,6 +175,9 @@ def _sample(parser, args):
 
     model = _load(parser, args.model, require="sample", purpose="sample")
     keras.utils.set_random_seed(args.seed)
+    if args.text is not None or getattr(model, "text_encoder", None) is not None:
+        return importlib.import_module("keras_genmodels.tasks.stackgan").sample_text(
+            parser, args, model)
     num_classes = getattr(model, "num_classes", None)
     if args.label is not None and not num_classes:
         parser.error(f"--label given, but {type(model).__name__} is not conditional")
@@ -280,6 +290,10 @@ def main(argv=None):
             from keras_genmodels.tasks import TASKS
 
             importlib.import_module(TASKS["masked-ae"]).fill(args)
+        elif args.command == "translate-image":
+            from keras_genmodels.tasks import translate_image
+
+            translate_image.run(args)
     except (TrainingDiverged, NonFiniteModelError) as err:
         print(f"genmodels: error: {err}", file=sys.stderr)
         return 1

@@ -14,6 +14,10 @@ MODEL_MODULES = (
     "keras_genmodels.models.gan",
     "keras_genmodels.models.seq2seq",
     "keras_genmodels.models.masked_autoencoder",
+    "keras_genmodels.models.pix2pix",
+    "keras_genmodels.models.super_resolution",
+    "keras_genmodels.models.stackgan",
+    "keras_genmodels.models.text_encoder",
 )
 
 for _module in MODEL_MODULES:

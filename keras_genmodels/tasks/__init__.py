@@ -16,4 +16,7 @@ TASKS = {
     "wgan_gp": "keras_genmodels.tasks.gan",
     "seq2seq": "keras_genmodels.tasks.seq2seq",
     "masked-ae": "keras_genmodels.tasks.masked_ae",
+    "srgan": "keras_genmodels.tasks.srgan", "srresnet": "keras_genmodels.tasks.srgan",
+    "pix2pix": "keras_genmodels.tasks.pix2pix",
+    "stackgan": "keras_genmodels.tasks.stackgan",
 }
