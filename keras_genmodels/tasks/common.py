@@ -116,7 +116,7 @@ def fit_task(model, args, dataset, epoch_dataset, steps_per_epoch=None, callback
 
     Trains with `recommended_steps_per_execution(steps_per_epoch,
     --checkpoint-every)` steps per compiled call (TF/JAX: up to 10; torch,
-    and TF with `--devices` > 1: 1): logs and callbacks (`StopOnNonFinite`,
+    and any run with `--devices` > 1: 1): logs and callbacks (`StopOnNonFinite`,
     `TimeLimit`, checkpoints) run after each call, on the same steps'
     running means.
 
@@ -158,13 +158,14 @@ def fit_task(model, args, dataset, epoch_dataset, steps_per_epoch=None, callback
 
 
 def _task_steps_per_execution(args, epoch_dataset, steps_per_epoch):
-    import keras
-
     from keras_genmodels import distribution
 
-    if keras.backend.backend() == "tensorflow" and distribution.num_replicas() > 1:
-        # MirroredStrategy inside Keras's multi-step while loop fails on the
-        # adversarial step ("You must feed a value for placeholder tensor"): 1 step.
+    if distribution.num_replicas() > 1:
+        # Several steps per call fail under a distribution: TF MirroredStrategy
+        # inside Keras's multi-step while loop ("You must feed a value for
+        # placeholder tensor", the adversarial step), JAX DataParallel on the
+        # one-loss trainer (a pytree-structure mismatch of the sharded state,
+        # Keras 3.15). One step per call there.
         return 1
     counts = [steps_per_epoch, getattr(args, "checkpoint_every", None)]
     checkpoint_dir = getattr(args, "checkpoint_dir", None)
