@@ -22,6 +22,11 @@ _PUBLIC = {
     "Seq2Seq": "keras_genmodels.models.seq2seq",
     "GAN": "keras_genmodels.models.gan",
     "WGANGP": "keras_genmodels.models.gan",
+    "MaskedSequenceAutoencoder": "keras_genmodels.models.masked_autoencoder",
+    "StackGAN": "keras_genmodels.models.stackgan",
+    "TextImageEncoder": "keras_genmodels.models.text_encoder",
+    "Pix2Pix": "keras_genmodels.models.pix2pix",
+    "SuperResolution": "keras_genmodels.models.super_resolution",
 }
 _SUBMODULES = ("backend", "data", "export", "losses", "metrics", "models", "networks",
                "plots")
