@@ -13,7 +13,12 @@ import tempfile
 import numpy as np
 
 _SCRIPT = r"""
-import sys
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):  # TF 2.21 imports jax itself when installed
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("jax", "torch", "keras_genmodels"):
+            raise ImportError(f"blocked import of {name} in the serving process")
+sys.meta_path.insert(0, Block())
 import numpy as np
 import tensorflow as tf
 path, inp, out = sys.argv[1:4]
@@ -29,7 +34,7 @@ for sig, inputs in results.items():
         if value.dtype == object:  # tf.string -> unicode, loadable without pickle
             value = np.char.decode(value.astype(bytes), "utf-8")
         outputs[sig + "/" + name] = value
-assert not any(m.startswith("keras_genmodels") for m in sys.modules)
+assert not any(m.split(".")[0] in ("jax", "torch", "keras_genmodels") for m in sys.modules)
 np.savez(out, **outputs)
 """
 

@@ -19,6 +19,7 @@ from keras_genmodels.models.pix2pix import Pix2Pix
 from keras_genmodels.networks.patchgan import patchgan_discriminator, receptive_field
 from keras_genmodels.networks.unet import default_unet_filters, unet_generator
 from tests.conftest import to_numpy
+from tests.serving import call_signatures
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -173,24 +174,6 @@ def test_keras_file_translates_identically_on_the_other_backends(tmp_path):
         np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=f"{here} -> {other}")
 
 
-_SERVE = r"""
-import importlib.abc, json, sys
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("jax", "torch", "keras_genmodels"):
-            raise ImportError(f"blocked import of {name} in the serving process")
-sys.meta_path.insert(0, Block())
-import numpy as np
-import tensorflow as tf
-loaded = tf.saved_model.load(sys.argv[1])
-x = tf.constant(np.load(sys.argv[2]))
-out = {sig: loaded.signatures[sig](image=x)["image"].numpy().tolist()
-       for sig in ("translate", "serving_default")}
-assert not any(m.split(".")[0] in ("jax", "torch", "keras_genmodels") for m in sys.modules)
-print(json.dumps(out))
-"""
-
-
 def test_translate_signature_served_from_tensorflow_only_process(tmp_path):
     from keras_genmodels.export import export_model
 
@@ -198,16 +181,10 @@ def test_translate_signature_served_from_tensorflow_only_process(tmp_path):
     x = np.random.default_rng(2).random((5, 8, 8, 2)).astype("float32")   # batch 5: dynamic
     expected = to_numpy(model.translate(x))
     version = export_model(model, "pix2pix", base_dir=tmp_path / "sm")
-    np.save(tmp_path / "x.npy", x)
-    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="2",
-               TF_ENABLE_ONEDNN_OPTS="0")
-    env.pop("PYTHONPATH", None)
-    proc = subprocess.run([sys.executable, "-c", _SERVE, str(version), str(tmp_path / "x.npy")],
-                          capture_output=True, text=True, env=env, cwd=version)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    served = json.loads(proc.stdout.strip().splitlines()[-1])
+    served = call_signatures(version, {sig: {"image": x}
+                                       for sig in ("translate", "serving_default")})
     for sig in ("translate", "serving_default"):
-        got = np.array(served[sig])
+        got = served[sig]["image"]
         assert got.shape == (5, 8, 8, 3)
         np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=sig)
 
