@@ -81,7 +81,8 @@ def test_span_masking_covers_15_percent_in_runs_of_3_to_5(ids):
 def model():
     keras.utils.set_random_seed(0)
     m = MaskedSequenceAutoencoder.from_documents([TEXT], sequence_length=T, d_model=16,
-                                                 num_layers=1, num_heads=2, dropout=0.0)
+                                                 num_layers=1, num_heads=2, dropout=0.0,
+                                                 conv_kernel=3)
     m.compile(optimizer=keras.optimizers.Adam(3e-3))
     ids = tw.encode_documents(m.vectorizer, [("t", TEXT)])
     windows, _ = tw.make_windows(ids, T, stride=4)

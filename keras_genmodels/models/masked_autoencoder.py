@@ -22,6 +22,11 @@ _LN2 = float(np.log(2.0))
 class TransformerEncoderBlock(keras.layers.Layer):
     """Pre-LayerNorm Transformer encoder block: x + MHA(LN(x)); then x + FFN(LN(x)).
 
+    With `conv_kernel=k > 0` a local convolution module comes first (as in ConvBERT /
+    Conformer): x + Dense(GELU(DepthwiseConv1D_k(LN(x) * mask))). It gives every position
+    its neighbours' characters in one step, which attention with absolute positions
+    learns slowly.
+
     Shapes: `x` `(batch, T, d)`, `padding_mask` bool `(batch, T)` (True = token, False = padding;
     padded keys receive no attention) -> `(batch, T, d)`.
 
@@ -30,12 +35,19 @@ class TransformerEncoderBlock(keras.layers.Layer):
         num_heads: int. Attention heads (`d_model` divisible by it).
         ff_dim: int. Hidden width of the feed-forward network.
         dropout: float. Dropout on the attention weights and both residual branches.
+        conv_kernel: int. Width of the local depthwise convolution; 0 (default) for none.
     """
 
-    def __init__(self, d_model, num_heads, ff_dim, dropout=0.0, **kwargs):
+    def __init__(self, d_model, num_heads, ff_dim, dropout=0.0, conv_kernel=0, **kwargs):
         super().__init__(**kwargs)
         self.d_model, self.num_heads, self.ff_dim = int(d_model), int(num_heads), int(ff_dim)
         self.dropout = float(dropout)
+        self.conv_kernel = int(conv_kernel)
+        if self.conv_kernel:
+            self.norm0 = keras.layers.LayerNormalization(epsilon=1e-5, name="norm0")
+            self.conv = keras.layers.DepthwiseConv1D(self.conv_kernel, padding="same",
+                                                     name="conv")
+            self.conv_out = keras.layers.Dense(self.d_model, name="conv_out")
         self.norm1 = keras.layers.LayerNormalization(epsilon=1e-5, name="norm1")
         self.attention = keras.layers.MultiHeadAttention(
             num_heads, self.d_model // self.num_heads, dropout=self.dropout, name="attention")
@@ -45,6 +57,10 @@ class TransformerEncoderBlock(keras.layers.Layer):
         self.drop = keras.layers.Dropout(self.dropout)
 
     def build(self, input_shape):
+        if self.conv_kernel:
+            self.norm0.build(input_shape)
+            self.conv.build(input_shape)
+            self.conv_out.build(input_shape)
         self.norm1.build(input_shape)
         self.attention.build(input_shape, input_shape)
         self.norm2.build(input_shape)
@@ -54,6 +70,12 @@ class TransformerEncoderBlock(keras.layers.Layer):
 
     def call(self, x, padding_mask=None, training=False):
         attention_mask = None if padding_mask is None else padding_mask[:, None, :]
+        if self.conv_kernel:
+            h = self.norm0(x)
+            if padding_mask is not None:  # padded positions contribute nothing
+                h = h * ops.cast(padding_mask, h.dtype)[..., None]
+            h = self.conv_out(ops.gelu(self.conv(h)))
+            x = x + self.drop(h, training=training)
         h = self.norm1(x)
         h = self.attention(h, h, attention_mask=attention_mask, training=training)
         x = x + self.drop(h, training=training)
@@ -65,7 +87,7 @@ class TransformerEncoderBlock(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "d_model": self.d_model, "num_heads": self.num_heads,
-                "ff_dim": self.ff_dim, "dropout": self.dropout}
+                "ff_dim": self.ff_dim, "dropout": self.dropout, "conv_kernel": self.conv_kernel}
 
 
 @keras.saving.register_keras_serializable(package="keras_genmodels")
@@ -119,6 +141,8 @@ class MaskedSequenceAutoencoder(GenerativeModel):
             Defaults to `"random"`.
         mask_rate: float. Defaults to 0.15.
         span: `(min, max)` span length. Defaults to `(3, 5)`.
+        conv_kernel: int. Local depthwise convolution width in every block (see
+            `TransformerEncoderBlock`); 0 for a plain Transformer. Defaults to 0.
 
     Example:
 
@@ -139,7 +163,7 @@ class MaskedSequenceAutoencoder(GenerativeModel):
 
     def __init__(self, vocabulary, sequence_length, level="char", d_model=128, num_layers=4,
                  num_heads=4, ff_dim=None, dropout=0.1, tie_embeddings=True,
-                 masking="random", mask_rate=0.15, span=(3, 5), **kwargs):
+                 masking="random", mask_rate=0.15, span=(3, 5), conv_kernel=0, **kwargs):
         checks.choice("level", level, ("char", "word"))
         if isinstance(vocabulary, (str, bytes)) or not hasattr(vocabulary, "__iter__"):
             raise ValueError(f"expected vocabulary as a list of tokens (strings), received "
@@ -150,6 +174,7 @@ class MaskedSequenceAutoencoder(GenerativeModel):
         num_heads = checks.integer("num_heads", num_heads)
         ff_dim = checks.integer("ff_dim", 4 * d_model if ff_dim is None else ff_dim)
         dropout = checks.number("dropout", dropout, 0.0, 1.0, include_maximum=False)
+        conv_kernel = checks.integer("conv_kernel", conv_kernel, minimum=0)
         if d_model % num_heads:
             raise ValueError(f"expected d_model divisible by num_heads, received d_model="
                              f"{d_model}, num_heads={num_heads}")
@@ -171,6 +196,7 @@ class MaskedSequenceAutoencoder(GenerativeModel):
         self.masking = masking
         self.mask_rate = float(mask_rate)
         self.span = span
+        self.conv_kernel = conv_kernel
         self.tokens = ["", "[UNK]", MASK_CHAR] + self.vocabulary
         self.vocabulary_size = len(self.tokens)
 
@@ -186,7 +212,7 @@ class MaskedSequenceAutoencoder(GenerativeModel):
         self.position_embedding = keras.layers.Embedding(sequence_length, d_model,
                                                          name="position_embedding")
         self.embedding_dropout = keras.layers.Dropout(dropout)
-        self.blocks = [TransformerEncoderBlock(d_model, num_heads, ff_dim, dropout,
+        self.blocks = [TransformerEncoderBlock(d_model, num_heads, ff_dim, dropout, conv_kernel,
                                                name=f"block_{i}") for i in range(num_layers)]
         self.final_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")
         self.output_head = None if self.tie_embeddings else keras.layers.Dense(
@@ -530,6 +556,7 @@ class MaskedSequenceAutoencoder(GenerativeModel):
             "masking": self.masking,
             "mask_rate": self.mask_rate,
             "span": list(self.span),
+            "conv_kernel": self.conv_kernel,
         }
 
 

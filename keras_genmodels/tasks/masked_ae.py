@@ -25,8 +25,8 @@ import pathlib
 import sys
 import time
 
-from keras_genmodels.tasks.arguments import (non_negative_float, positive_float,
-                                             positive_int, probability)
+from keras_genmodels.tasks.arguments import (non_negative_float, non_negative_int,
+                                             positive_float, positive_int, probability)
 
 DEFAULT_DATASET = "default"
 DEFAULT_EPOCHS = 20
@@ -58,6 +58,9 @@ def add_arguments(parser):
     parser.add_argument("--layers", type=positive_int, default=4)
     parser.add_argument("--heads", type=positive_int, default=4)
     parser.add_argument("--dropout", type=probability, default=0.0)
+    parser.add_argument("--conv-kernel", type=non_negative_int, default=7,
+                        help="local depthwise convolution width in every block (default 7; "
+                             "0: a plain Transformer)")
     parser.add_argument("--untied", action="store_true",
                         help="a separate output layer (default: tied to the token embedding)")
     parser.add_argument("--steps-per-epoch", type=positive_int, default=100)
@@ -94,7 +97,8 @@ def train(args):
                         level=args.level, max_tokens=args.max_tokens,
                         sequence_length=args.window, d_model=args.d_model,
                         num_layers=args.layers, num_heads=args.heads, dropout=args.dropout,
-                        tie_embeddings=not args.untied, masking=args.masking)
+                        tie_embeddings=not args.untied, masking=args.masking,
+                        conv_kernel=args.conv_kernel)
     stride = args.train_stride or max(1, args.window // 4)
     windows = tw.encode_windows(model.vectorizer, train_docs, test_docs, args.window, stride)
     if len(windows["train"]) < args.batch_size:
