@@ -98,6 +98,28 @@ def test_output_shape_is_input_times_scale(shape, scale):
         out, np.clip(to_numpy(model.generator(low, training=False)), 0, 1), atol=1e-6)
 
 
+@pytest.mark.parametrize("skip", ["nearest", "bilinear"])
+def test_upsample_skip_adds_the_interpolated_input_and_survives_the_config(skip):
+    model = SuperResolution((8, 8, 1), 2, filters=4, num_blocks=1, upsample_skip=skip)
+    out_conv = model.generator.get_layer("generator_conv_out")
+    out_conv.set_weights([np.zeros_like(w) for w in out_conv.get_weights()])
+    low = np.random.RandomState(0).rand(2, 4, 4, 1).astype("float32")
+    out = to_numpy(model.generator(low, training=False))
+    if skip == "nearest":  # residual branch zeroed: the output is the interpolation itself
+        np.testing.assert_allclose(out, low.repeat(2, 1).repeat(2, 2), atol=1e-6)
+    else:
+        import tensorflow as tf
+
+        np.testing.assert_allclose(out, tf.image.resize(low, (8, 8), "bilinear").numpy(),
+                                   atol=1e-5)
+    clone = SuperResolution.from_config(json_config(model))
+    assert clone.upsample_skip == skip and clone.generator_config() == model.generator_config()
+    with pytest.raises(ValueError, match="expected a generator like"):
+        SuperResolution((8, 8, 1), 2, filters=4, num_blocks=1).init_generator_from(model)
+    with pytest.raises(ValueError, match=r"upsample_skip in \(None, 'nearest', 'bilinear'\)"):
+        SuperResolution((8, 8, 1), 2, filters=4, num_blocks=1, upsample_skip="bicubic")
+
+
 def test_area_downsample_is_the_block_mean():
     x = np.random.RandomState(0).rand(2, 8, 12, 3).astype("float32")
     expected = x.reshape(2, 2, 4, 3, 4, 3).mean(axis=(2, 4))

@@ -95,6 +95,9 @@ class SuperResolution(AdversarialModel):
         discriminator_units: int. Defaults to 256.
         output_activation: str or None. Generator output activation.
             Defaults to None (linear, clipped when served).
+        upsample_skip: None, `"nearest"` or `"bilinear"`: the generator adds this
+            interpolation of its input to its output and learns the residual (not in the
+            paper; see `srresnet_generator`). Defaults to None.
         **kwargs: `keras.Model` arguments.
 
     Example:
@@ -125,7 +128,8 @@ class SuperResolution(AdversarialModel):
     def __init__(self, image_shape, scale=4, filters=64, num_blocks=16, adversarial=False,
                  content_network=None, content_weight=1.0, pixel_weight=0.0,
                  adversarial_weight=1e-3, discriminator_filters=(32, 64),
-                 discriminator_units=256, output_activation=None, **kwargs):
+                 discriminator_units=256, output_activation=None, upsample_skip=None,
+                 **kwargs):
         image_shape = _image_shape("image_shape", image_shape)
         scale = checks.integer("scale", scale, 2)
         nets.upsampling_stages(scale)
@@ -161,10 +165,11 @@ class SuperResolution(AdversarialModel):
         self.discriminator_filters = discriminator_filters
         self.discriminator_units = discriminator_units
         self.output_activation = output_activation
+        self.upsample_skip = upsample_skip
         # === Layers ===
         self.generator = nets.srresnet_generator(
             self.low_res_shape, scale, filters, num_blocks, output_activation,
-            name="generator")
+            name="generator", upsample_skip=upsample_skip)
         self.discriminator = nets.srgan_discriminator(
             image_shape, discriminator_filters, discriminator_units,
             name="discriminator") if self.adversarial else None
@@ -344,7 +349,8 @@ class SuperResolution(AdversarialModel):
     def generator_config(self):
         """What two models' generators must share for weights to be copied."""
         return {"image_shape": self.image_shape, "scale": self.scale, "filters": self.filters,
-                "num_blocks": self.num_blocks, "output_activation": self.output_activation}
+                "num_blocks": self.num_blocks, "output_activation": self.output_activation,
+                "upsample_skip": self.upsample_skip}
 
     def init_generator_from(self, other):
         """Copy the generator weights (BatchNorm statistics included) of `other`, a
@@ -385,7 +391,7 @@ class SuperResolution(AdversarialModel):
             adversarial_weight=self.adversarial_weight,
             discriminator_filters=self.discriminator_filters,
             discriminator_units=self.discriminator_units,
-            output_activation=self.output_activation)
+            output_activation=self.output_activation, upsample_skip=self.upsample_skip)
         return config
 
 

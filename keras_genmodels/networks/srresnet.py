@@ -37,8 +37,11 @@ def _prelu(name):
     return layers.PReLU(shared_axes=[1, 2], name=name)
 
 
+UPSAMPLE_SKIPS = (None, "nearest", "bilinear")
+
+
 def srresnet_generator(low_res_shape, scale=4, filters=64, num_blocks=16,
-                       output_activation=None, name="generator"):
+                       output_activation=None, name="generator", upsample_skip=None):
     """SRResNet: the generator of SRGAN (Ledig et al. 2017, Fig. 4).
 
         x0 = PReLU(Conv9x9(x))                               (h, w, F)
@@ -47,6 +50,12 @@ def srresnet_generator(low_res_shape, scale=4, filters=64, num_blocks=16,
         y = x0 + BN(Conv3(x_B))                              global skip
         log2(s) times: y = PReLU(DepthToSpace_2(Conv3_{4F}(y)))   (x2 each)
         out = act(Conv9x9_C(y))                              (h * s, w * s, C)
+        out = out + UpSampling2D_s(x)   only with `upsample_skip` (not in the paper)
+
+    `upsample_skip="bilinear"` (or `"nearest"`) makes the network learn the residual over
+    a fixed interpolation of its input, as VDSR (Kim et al. 2016) and EDSR-style models
+    do: at initialisation the output is already the interpolated image, so short runs
+    start from the interpolation's PSNR instead of from noise.
 
     Args:
         low_res_shape: tuple `(h, w, C)` of the low-resolution input.
@@ -56,8 +65,13 @@ def srresnet_generator(low_res_shape, scale=4, filters=64, num_blocks=16,
         output_activation: str or None. Defaults to None (linear; the model
             clips its served output to [0, 1]).
         name: str. Defaults to `"generator"`.
+        upsample_skip: None, `"nearest"` or `"bilinear"` (`keras.layers.UpSampling2D`
+            interpolation added to the output). Defaults to None (the paper).
     """
     stages = upsampling_stages(scale)
+    if upsample_skip not in UPSAMPLE_SKIPS:
+        raise ValueError(f"expected upsample_skip in {UPSAMPLE_SKIPS}, received "
+                         f"{upsample_skip!r}")
     inputs = keras.Input(tuple(low_res_shape), name=f"{name}_low_res")
     channels = int(low_res_shape[-1])
     x = layers.Conv2D(filters, 9, padding="same", name=f"{name}_conv_in")(inputs)
@@ -78,6 +92,10 @@ def srresnet_generator(low_res_shape, scale=4, filters=64, num_blocks=16,
         x = _prelu(f"{name}_up{i}_prelu")(x)
     outputs = layers.Conv2D(channels, 9, padding="same", activation=output_activation,
                             name=f"{name}_conv_out")(x)
+    if upsample_skip is not None:
+        base = layers.UpSampling2D(scale, interpolation=upsample_skip,
+                                   name=f"{name}_upsample_skip")(inputs)
+        outputs = layers.Add(name=f"{name}_residual_out")([outputs, base])
     return keras.Model(inputs, outputs, name=name)
 
 

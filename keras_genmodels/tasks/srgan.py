@@ -42,6 +42,10 @@ def add_arguments(parser):
                         help="generator width (default 32; the paper: 64)")
     parser.add_argument("--blocks", type=non_negative_int, default=4,
                         help="residual blocks (default 4; the paper: 16)")
+    parser.add_argument("--upsample-skip", choices=("none", "nearest", "bilinear"),
+                        default="none",
+                        help="learn the residual over this interpolation of the input "
+                             "(default none, the paper's SRResNet)")
     parser.add_argument("--content-layers", default="conv1,conv2",
                         help="comma-separated layers of the in-domain feature network for the "
                              "SRGAN content loss ('pixels': pixel MSE); default conv1,conv2")
@@ -115,7 +119,8 @@ def train(args):
     low_shape, image_shape = paired_shapes(x_tr.shape[1:], "resolution", args.scale)
     keras.utils.set_random_seed(args.seed)
     arch = dict(image_shape=image_shape, scale=args.scale, filters=args.filters,
-                num_blocks=args.blocks)
+                num_blocks=args.blocks,
+                upsample_skip=None if args.upsample_skip == "none" else args.upsample_skip)
     mse_rate = args.learning_rate or 1e-3
     if adversarial:
         content = _content_network(args, image_shape)

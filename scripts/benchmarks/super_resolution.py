@@ -133,7 +133,8 @@ def run_setting(key, cfg, args):
     ds = paired_dataset(str(train_path), "resolution", scale=s, batch_size=args.batch_size,
                         seed=args.seed, drop_remainder=True, repeat=True)
     arch = dict(image_shape=image_shape, scale=s, filters=args.filters,
-                num_blocks=args.blocks)
+                num_blocks=args.blocks,
+                upsample_skip=None if args.upsample_skip == "none" else args.upsample_skip)
     rows, runs, outputs = [], {}, {}
 
     bicubic = tf.clip_by_value(tf.image.resize(low_te, image_shape[:2], method="bicubic"),
@@ -214,6 +215,9 @@ def main(argv=None):
     parser.add_argument("--filters", type=int, default=32)
     parser.add_argument("--blocks", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--upsample-skip", choices=("none", "nearest", "bilinear"),
+                        default="none",
+                        help="generator learns the residual over this interpolation")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--gan-learning-rate", type=float, default=1e-4)
     parser.add_argument("--content-weight", type=float, default=1.0)
