@@ -16,6 +16,7 @@ from keras_genmodels.losses import matching as M
 from keras_genmodels.models.stackgan import StackGAN
 from keras_genmodels.models.text_encoder import TextImageEncoder
 from tests.conftest import to_numpy
+from tests.serving import call_signatures
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CAPTIONS = ["a thin two", "a thick seven slanted to the right", "тонкая семёрка",
@@ -215,27 +216,6 @@ def test_keras_round_trip_across_backends(tmp_path):
                                    err_msg=f"{here} -> {other}")
 
 
-_SERVE = r"""
-import importlib.abc, json, sys
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("jax", "torch", "keras_genmodels"):
-            raise ImportError(f"blocked import of {name} in the serving process")
-sys.meta_path.insert(0, Block())
-import numpy as np
-import tensorflow as tf
-loaded = tf.saved_model.load(sys.argv[1])
-texts = tf.constant(json.loads(sys.argv[2]))
-noise = tf.constant(np.load(sys.argv[3]))
-out = {}
-for sig in ("generate", "serving_default"):
-    r = loaded.signatures[sig](text=texts, noise=noise)
-    out[sig] = {k: v.numpy().tolist() for k, v in r.items()}
-assert not any(m.split(".")[0] in ("jax", "torch", "keras_genmodels") for m in sys.modules)
-print(json.dumps(out))
-"""
-
-
 def test_string_input_export_served_from_tensorflow_only_process(tmp_path):
     """Empty caption, unseen characters and an over-long caption included: each gives the
     Keras model's images (finite) from the served graph."""
@@ -247,20 +227,13 @@ def test_string_input_export_served_from_tensorflow_only_process(tmp_path):
     low, high = (to_numpy(t) for t in model.generate(texts, noise))
     assert np.isfinite(low).all() and np.isfinite(high).all()
     version = export_model(model, "stackgan", base_dir=tmp_path / "sm")
-    np.save(tmp_path / "noise.npy", noise)
-    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="2",
-               TF_ENABLE_ONEDNN_OPTS="0")
-    env.pop("PYTHONPATH", None)
-    proc = subprocess.run([sys.executable, "-c", _SERVE, str(version), json.dumps(texts),
-                           str(tmp_path / "noise.npy")],
-                          capture_output=True, text=True, env=env, cwd=version)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    served = json.loads(proc.stdout.strip().splitlines()[-1])
+    served = call_signatures(version, {sig: {"text": np.array(texts), "noise": noise}
+                                       for sig in ("generate", "serving_default")})
     for sig in ("generate", "serving_default"):
         assert set(served[sig]) == {"stage1", "stage2"}
-        np.testing.assert_allclose(np.array(served[sig]["stage1"]), low, atol=1e-5)
-        np.testing.assert_allclose(np.array(served[sig]["stage2"]), high, atol=1e-5)
-    assert np.array(served["generate"]["stage2"]).shape == (5, 8, 8, 1)
+        np.testing.assert_allclose(served[sig]["stage1"], low, atol=1e-5)
+        np.testing.assert_allclose(served[sig]["stage2"], high, atol=1e-5)
+    assert served["generate"]["stage2"].shape == (5, 8, 8, 1)
     # An over-long caption is read up to the encoder's window.
     over = model.ids(["a thick seven " * 10, ("a thick seven " * 10)[:24]])
     np.testing.assert_array_equal(over[0], over[1])

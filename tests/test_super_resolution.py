@@ -15,6 +15,7 @@ from keras_genmodels.metrics.feature_networks import build_feature_network
 from keras_genmodels.models.super_resolution import SuperResolution, area_downsample
 from keras_genmodels.networks.srresnet import content_network
 from tests.conftest import to_numpy
+from tests.serving import call_signatures
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TINY = dict(filters=8, num_blocks=1, discriminator_filters=(4,), discriminator_units=8)
@@ -218,26 +219,6 @@ def test_keras_round_trip_across_backends(tmp_path):
         np.testing.assert_allclose(out, expected, atol=1e-5, err_msg=f"{here} -> {other}")
 
 
-_SERVE = r"""
-import importlib.abc, json, sys
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("jax", "torch", "keras_genmodels"):
-            raise ImportError(f"blocked import of {name} in the serving process")
-sys.meta_path.insert(0, Block())
-import numpy as np
-import tensorflow as tf
-loaded = tf.saved_model.load(sys.argv[1])
-low = np.load(sys.argv[2])
-out = {}
-for sig in ("translate", "serving_default"):
-    out[sig] = loaded.signatures[sig](image=tf.constant(low))["image"].numpy().tolist()
-    out[sig + "_one"] = loaded.signatures[sig](image=tf.constant(low[:1]))["image"].numpy().tolist()
-assert not any(m.split(".")[0] in ("jax", "torch", "keras_genmodels") for m in sys.modules)
-print(json.dumps(out))
-"""
-
-
 def test_translate_export_served_from_tensorflow_only_process_matches(tmp_path):
     from keras_genmodels.export import export_model
 
@@ -247,18 +228,13 @@ def test_translate_export_served_from_tensorflow_only_process_matches(tmp_path):
     model.fit(low, high, batch_size=8, epochs=1, verbose=0)
     expected = model.translate(low)
     version = export_model(model, "srresnet", base_dir=tmp_path / "sm")
-    np.save(tmp_path / "low.npy", low[:5])
-    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="2",
-               TF_ENABLE_ONEDNN_OPTS="0")
-    env.pop("PYTHONPATH", None)
-    proc = subprocess.run([sys.executable, "-c", _SERVE, str(version), str(tmp_path / "low.npy")],
-                          capture_output=True, text=True, env=env, cwd=version)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    served = {k: np.array(v) for k, v in json.loads(proc.stdout.strip().splitlines()[-1]).items()}
-    for sig in ("translate", "serving_default"):
-        assert served[sig].shape == (5, 8, 8, 3)
-        np.testing.assert_allclose(served[sig], expected[:5], atol=1e-5)
-        np.testing.assert_allclose(served[sig + "_one"], expected[:1], atol=1e-5)
+    sigs = ("translate", "serving_default")
+    served = call_signatures(version, {sig: {"image": low[:5]} for sig in sigs})
+    served_one = call_signatures(version, {sig: {"image": low[:1]} for sig in sigs})
+    for sig in sigs:
+        assert served[sig]["image"].shape == (5, 8, 8, 3)
+        np.testing.assert_allclose(served[sig]["image"], expected[:5], atol=1e-5)
+        np.testing.assert_allclose(served_one[sig]["image"], expected[:1], atol=1e-5)
 
 
 # --- bad input ------------------------------------------------------------------------
