@@ -132,9 +132,10 @@ def bag_of_characters(windows, vocabulary_size):
     return out / np.maximum(out.sum(1, keepdims=True), 1)
 
 
-def probe_accuracy(features, labels, train_mask, seed=0):
-    """Held-out accuracy of a standardised logistic-regression probe (C chosen by 5-fold
-    cross-validation on the probe's training half only)."""
+def probe_predictions(features, labels, train_mask, seed=0):
+    """Right/wrong `(n_test,)` bool on the windows outside `train_mask` of a standardised
+    logistic-regression probe (C chosen by 5-fold cross-validation on the probe's training
+    half only)."""
     from sklearn.linear_model import LogisticRegressionCV
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -142,7 +143,12 @@ def probe_accuracy(features, labels, train_mask, seed=0):
     clf = make_pipeline(StandardScaler(), LogisticRegressionCV(
         Cs=[0.01, 0.03, 0.1, 0.3, 1.0, 3.0], cv=5, max_iter=3000, random_state=seed))
     clf.fit(features[train_mask], labels[train_mask])
-    return float(clf.score(features[~train_mask], labels[~train_mask]))
+    return clf.predict(features[~train_mask]) == labels[~train_mask]
+
+
+def probe_accuracy(features, labels, train_mask, seed=0):
+    """Held-out accuracy of `probe_predictions`."""
+    return float(probe_predictions(features, labels, train_mask, seed).mean())
 
 
 def probe_split(test_doc, min_windows=8):

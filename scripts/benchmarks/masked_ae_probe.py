@@ -27,18 +27,6 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 
 
-def probe_predictions(features, labels, train_mask, seed=0):
-    """Correct / wrong per test window `(n_test,)` bool, the `masked_ae.probe_accuracy` probe."""
-    from sklearn.linear_model import LogisticRegressionCV
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    clf = make_pipeline(StandardScaler(), LogisticRegressionCV(
-        Cs=[0.01, 0.03, 0.1, 0.3, 1.0, 3.0], cv=5, max_iter=3000, random_state=seed))
-    clf.fit(features[train_mask], labels[train_mask])
-    return clf.predict(features[~train_mask]) == labels[~train_mask]
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=str(ROOT / "runs" / "benchmarks"),
@@ -53,7 +41,7 @@ def main(argv=None):
 
     import keras_genmodels.models.masked_autoencoder  # noqa: F401 (registers the class)
     from keras_genmodels.data import text_windows as tw
-    from masked_ae import bag_of_characters, probe_split
+    from masked_ae import bag_of_characters, probe_predictions, probe_split
 
     models = {}
     for masking in args.maskings.split(","):
