@@ -61,6 +61,39 @@ def test_dataset_yields_seeded_replayable_pairs():
     assert 0.0 <= high.min() and high.max() <= 1.0
 
 
+def test_dihedral_augmentation_keeps_pairs_and_uses_all_eight_symmetries():
+    rng = np.random.default_rng(0)
+    x = rng.random((256, 8, 8, 1)).astype("float32")
+    ds = paired.paired_dataset(x, pairs="resolution", scale=2, batch_size=64, seed=5,
+                               augment="dihedral", shuffle=False)
+    batches = [(a.numpy(), b.numpy()) for a, b in ds]
+    again = [b.numpy() for _, b in paired.paired_dataset(
+        x, pairs="resolution", scale=2, batch_size=64, seed=5, augment="dihedral",
+        shuffle=False)]
+    seen = set()
+    for i, (low, high) in enumerate(batches):
+        np.testing.assert_array_equal(high, again[i])   # stateless: replays identically
+        np.testing.assert_allclose(low, paired.make_inputs(high, "resolution").numpy(),
+                                   atol=1e-6)           # the input is of the augmented target
+        for j, image in enumerate(high):
+            source = x[64 * i + j, ..., 0]
+            match = [k for k, t in enumerate(_symmetries(source))
+                     if np.array_equal(t, image[..., 0])]
+            assert len(match) == 1                      # a symmetry of its own source image
+            seen.add(match[0])
+    assert seen == set(range(8))
+    flips = [b.numpy() for _, b in paired.paired_dataset(
+        x, pairs="resolution", scale=2, batch_size=256, seed=5, augment="flip", shuffle=False)]
+    mirrored = np.mean([not np.array_equal(f, s) for f, s in zip(flips[0], x)])
+    assert 0.35 < mirrored < 0.65 and np.array_equal(
+        np.sort(flips[0].ravel()), np.sort(x.ravel()))
+
+
+def _symmetries(a):
+    rotations = [np.rot90(a, k) for k in range(4)]
+    return rotations + [np.fliplr(r) for r in rotations]
+
+
 def test_load_pairs_returns_arrays_and_labels():
     x = (np.arange(6 * 8 * 8) % 256).astype("uint8").reshape(6, 8, 8)
     inputs, targets, labels = paired.load_pairs((x, np.arange(6)), "edges", limit=4)
@@ -77,6 +110,12 @@ def test_bad_input_raises_clear_errors_before_building():
         paired.paired_dataset("digits", pairs="resolution", scale=3)
     with pytest.raises(DataError, match="3-channel.*colorize.*1 channel"):
         paired.paired_dataset("digits", pairs="colorize")
+    with pytest.raises(DataError, match=r"augment among \[None, 'flip', 'dihedral'\], "
+                                        "received 'rotate'"):
+        paired.paired_dataset("digits", pairs="resolution", augment="rotate")
+    with pytest.raises(DataError, match="square images.*received 8x4"):
+        paired.paired_dataset(np.zeros((4, 8, 4, 1), "float32"), pairs="resolution",
+                              augment="dihedral")
     with pytest.raises(DataError, match="pairs to be one of"):
         paired.paired_dataset("digits", pairs="segmentation")
     with pytest.raises(DataError, match="edge_threshold"):

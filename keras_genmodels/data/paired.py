@@ -17,6 +17,14 @@ input is computed from it inside the pipeline:
   method="area")`, the mean of each s x s block, `(H, W, C) -> (H/s, W/s, C)`, with scale
   s in {2, 4}; H and W must be divisible by s.
 
+Augmentation (`augment=`, training pipelines): the target is transformed before its input
+is computed, so both stay paired. `"flip"`: each image mirrored left-right with probability
+1/2; `"dihedral"`: each image put through one of the 8 symmetries of the square (random
+left-right flip, up-down flip and transpose, each with probability 1/2; square images only),
+the standard super-resolution augmentation (EDSR, Lim et al. 2017). Random draws are
+stateless (`tf.image.stateless_random_flip_*`) with seed `(seed, batch index)`, so a pipeline
+replays identically.
+
 Bad input raises `DataError` before any pipeline is built ("expected ..., received ...").
 
 Example:
@@ -36,6 +44,8 @@ from keras_genmodels.data.errors import DataError
 PAIRS = ("edges", "colorize", "resolution")
 #: Down-sampling factors of `pairs="resolution"`.
 SCALES = (2, 4)
+#: Augmentations `paired_dataset` applies to the target before pairing.
+AUGMENTATIONS = (None, "flip", "dihedral")
 #: Default Sobel-magnitude threshold of `pairs="edges"` (images in [0, 1]).
 EDGE_THRESHOLD = 1.0
 
@@ -134,7 +144,8 @@ def load_pairs(source, pairs="edges", split="train", scale=2, edge_threshold=EDG
 
 def paired_dataset(source="digits", pairs="edges", split="train", batch_size=64, shuffle=True,
                    seed=0, scale=2, edge_threshold=EDGE_THRESHOLD, data_dir=None,
-                   drop_remainder=False, repeat=False, labels_path=None, epoch=None):
+                   drop_remainder=False, repeat=False, labels_path=None, epoch=None,
+                   augment=None):
     """A batched, shuffled, prefetched `tf.data.Dataset` of `(input, target)` pairs.
 
     Built on `image_dataset` (same sources, seeded shuffle, `epoch=e` replay of one epoch's
@@ -151,18 +162,20 @@ def paired_dataset(source="digits", pairs="edges", split="train", batch_size=64,
         scale: int. 2 or 4, `pairs="resolution"` only. Defaults to 2.
         edge_threshold: float. Sobel-magnitude threshold of `pairs="edges"`. Defaults to 1.0.
         data_dir, drop_remainder, repeat, labels_path, epoch: as in `image_dataset`.
+        augment: None, `"flip"` or `"dihedral"` (see the module docstring). Defaults to None.
 
     Returns:
         `tf.data.Dataset` of `(input (batch, *input_shape), target (batch, H, W, C))`,
         both float32 in [0, 1].
 
     Raises:
-        DataError: an unknown kind or scale, colorize on non-RGB images, a size not
-            divisible by `scale`, or any `image_dataset` error; before any pipeline is built.
+        DataError: an unknown kind, scale or augmentation, colorize on non-RGB images, a
+            size not divisible by `scale`, `"dihedral"` on non-square images, or any `image_dataset` error; before any pipeline is built.
     """
     x, _ = load_raw(source, split, data_dir, labels_path)
     paired_shapes(x.shape[1:], pairs, scale)
     threshold = _threshold(edge_threshold)
+    _check_augment(augment, x.shape[1:])
     ds = _images.image_dataset(x, batch_size=batch_size, shuffle=shuffle, seed=seed,
                                drop_remainder=drop_remainder, repeat=repeat, epoch=epoch)
     import tensorflow as tf
@@ -170,4 +183,39 @@ def paired_dataset(source="digits", pairs="edges", split="train", batch_size=64,
     def pair(target):
         return make_inputs(target, pairs, scale, threshold), target
 
-    return ds.map(pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if augment is None:
+        return ds.map(pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+    # Draws keyed by the batch's index within this iteration of the dataset: Keras iterates
+    # a finite dataset afresh every epoch, and `epoch=e` replays that epoch's shuffle order,
+    # so a resumed run sees the same pairs as an uninterrupted one (the reshuffle gives each
+    # image new draws every epoch).
+    def augmented_pair(index, target):
+        return pair(augment_images(target, augment, tf.stack([seed or 0, index])))
+
+    return ds.enumerate().map(augmented_pair, num_parallel_calls=tf.data.AUTOTUNE,
+                              deterministic=True)
+
+
+def _check_augment(augment, image_shape):
+    if augment not in AUGMENTATIONS:
+        raise DataError(f"expected augment among {list(AUGMENTATIONS)}, received {augment!r}")
+    if augment == "dihedral" and image_shape[0] != image_shape[1]:
+        raise DataError("expected square images for augment='dihedral', received "
+                        f"{image_shape[0]}x{image_shape[1]}")
+
+
+def augment_images(images, augment, seed):
+    """`images` (N, H, W, C) with each image flipped/transposed at random (see module doc).
+
+    `seed`: int tensor of shape (2,), the stateless seed; the three draws use `seed + (0, k)`.
+    """
+    import tensorflow as tf
+
+    seed = tf.cast(seed, tf.int64)
+    images = tf.image.stateless_random_flip_left_right(images, seed)
+    if augment == "dihedral":
+        images = tf.image.stateless_random_flip_up_down(images, seed + [0, 1])
+        transpose = tf.random.stateless_uniform([tf.shape(images)[0], 1, 1, 1], seed + [0, 2])
+        images = tf.where(transpose < 0.5, tf.transpose(images, [0, 2, 1, 3]), images)
+    return images

@@ -46,6 +46,9 @@ def add_arguments(parser):
                         default="none",
                         help="learn the residual over this interpolation of the input "
                              "(default none, the paper's SRResNet)")
+    parser.add_argument("--augment", choices=("none", "flip", "dihedral"), default="none",
+                        help="training-pair augmentation: random mirror, or any of the 8 "
+                             "symmetries of the square (default none)")
     parser.add_argument("--content-layers", default="conv1,conv2",
                         help="comma-separated layers of the in-domain feature network for the "
                              "SRGAN content loss ('pixels': pixel MSE); default conv1,conv2")
@@ -94,7 +97,8 @@ def _fit(model, args, x_train, epochs, learning_rate, stage):
 
     def epoch_dataset(epoch=None):
         return paired_dataset(x_train, "resolution", scale=args.scale, batch_size=batch,
-                              seed=args.seed, drop_remainder=True, epoch=epoch)
+                              seed=args.seed, drop_remainder=True, epoch=epoch,
+                              augment=None if args.augment == "none" else args.augment)
 
     return fit_task(model, stage_args, epoch_dataset(), epoch_dataset)
 

@@ -131,7 +131,8 @@ def run_setting(key, cfg, args):
     print(f"   feature network {fx} ({time.perf_counter() - t0:.1f} s)", flush=True)
     real_features = fx.features(high_te)
     ds = paired_dataset(str(train_path), "resolution", scale=s, batch_size=args.batch_size,
-                        seed=args.seed, drop_remainder=True, repeat=True)
+                        seed=args.seed, drop_remainder=True, repeat=True,
+                        augment=None if args.augment == "none" else args.augment)
     arch = dict(image_shape=image_shape, scale=s, filters=args.filters,
                 num_blocks=args.blocks,
                 upsample_skip=None if args.upsample_skip == "none" else args.upsample_skip)
@@ -218,6 +219,8 @@ def main(argv=None):
     parser.add_argument("--upsample-skip", choices=("none", "nearest", "bilinear"),
                         default="none",
                         help="generator learns the residual over this interpolation")
+    parser.add_argument("--augment", choices=("none", "flip", "dihedral"), default="none",
+                        help="training-pair augmentation (paired_dataset(augment=...))")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--gan-learning-rate", type=float, default=1e-4)
     parser.add_argument("--content-weight", type=float, default=1.0)
