@@ -171,7 +171,8 @@ def train_model(args, masking, train_windows, seed):
 
     keras.utils.set_random_seed(seed)
     model = MaskedSequenceAutoencoder(
-        args.vocabulary, sequence_length=args.window, d_model=args.d_model,
+        args.vocabulary, sequence_length=args.window, level=getattr(args, "level", "char"),
+        d_model=args.d_model,
         num_layers=args.layers, num_heads=args.heads, dropout=args.dropout, masking=masking,
         conv_kernel=args.conv_kernel)
     total_steps = args.max_steps

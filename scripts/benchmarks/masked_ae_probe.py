@@ -27,6 +27,40 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 
 
+def compare_probes(features, labels, first_half, baseline="bag_of_characters"):
+    """Each feature set's probe both ways round (pooled), and McNemar against `baseline`.
+
+    `features`: `{name: (n, d)}`; `labels` `(n,)`; `first_half` bool `(n,)`.
+    Returns `{"probes": {name: accuracies}, "versus_<baseline>": {name: test}}`.
+    """
+    from scipy.stats import binomtest
+
+    from masked_ae import probe_predictions
+
+    correct, probes, versus = {}, {}, {}
+    for name, f in features.items():
+        forward = probe_predictions(f, labels, first_half)
+        backward = probe_predictions(f, labels, ~first_half)
+        correct[name] = np.concatenate([forward, backward])
+        probes[name] = {"first_to_second": float(forward.mean()),
+                        "second_to_first": float(backward.mean()),
+                        "pooled": float(correct[name].mean())}
+        print(name, json.dumps(probes[name]), flush=True)
+    base = correct[baseline]
+    for name in features:
+        if name == baseline:
+            continue
+        only_this = int((correct[name] & ~base).sum())
+        only_base = int((~correct[name] & base).sum())
+        n = only_this + only_base
+        versus[name] = {
+            "pooled_difference_points": 100 * float(correct[name].mean() - base.mean()),
+            f"only_{name}_right": only_this, f"only_{baseline}_right": only_base,
+            "mcnemar_exact_p": float(binomtest(only_this, n).pvalue) if n else 1.0}
+        print(name, json.dumps(versus[name]), flush=True)
+    return {"probes": probes, f"versus_{baseline}": versus}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=str(ROOT / "runs" / "benchmarks"),
@@ -37,11 +71,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     import keras
-    from scipy.stats import binomtest
 
     import keras_genmodels.models.masked_autoencoder  # noqa: F401 (registers the class)
     from keras_genmodels.data import text_windows as tw
-    from masked_ae import bag_of_characters, probe_predictions, probe_split
+    from masked_ae import bag_of_characters, probe_split
 
     models = {}
     for masking in args.maskings.split(","):
@@ -58,28 +91,8 @@ def main(argv=None):
     features = {"bag_of_characters": bag_of_characters(windows, first.vocabulary_size)[keep]}
     for masking, model in models.items():
         features[f"embed_{masking}"] = model.embed_windows(windows)[keep]
-    correct, result = {}, {"topics": int(len(np.unique(labels))), "windows": int(keep.sum()),
-                           "probes": {}, "versus_bag_of_characters": {}}
-    for name, f in features.items():
-        forward = probe_predictions(f, labels, first_half)
-        backward = probe_predictions(f, labels, ~first_half)
-        correct[name] = np.concatenate([forward, backward])
-        result["probes"][name] = {"first_to_second": float(forward.mean()),
-                                  "second_to_first": float(backward.mean()),
-                                  "pooled": float(correct[name].mean())}
-        print(name, json.dumps(result["probes"][name]), flush=True)
-    bag = correct["bag_of_characters"]
-    for name in features:
-        if name == "bag_of_characters":
-            continue
-        only_embed = int((correct[name] & ~bag).sum())
-        only_bag = int((~correct[name] & bag).sum())
-        p = binomtest(only_embed, only_embed + only_bag).pvalue if only_embed + only_bag else 1.0
-        result["versus_bag_of_characters"][name] = {
-            "pooled_difference_points": 100 * float(correct[name].mean() - bag.mean()),
-            "only_embed_right": only_embed, "only_bag_right": only_bag,
-            "mcnemar_exact_p": float(p)}
-        print(name, json.dumps(result["versus_bag_of_characters"][name]), flush=True)
+    result = {"topics": int(len(np.unique(labels))), "windows": int(keep.sum()),
+              **compare_probes(features, labels, first_half)}
     out = pathlib.Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
