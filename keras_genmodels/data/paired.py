@@ -170,7 +170,8 @@ def paired_dataset(source="digits", pairs="edges", split="train", batch_size=64,
 
     Raises:
         DataError: an unknown kind, scale or augmentation, colorize on non-RGB images, a
-            size not divisible by `scale`, `"dihedral"` on non-square images, or any `image_dataset` error; before any pipeline is built.
+            size not divisible by `scale`, `"dihedral"` on non-square images, or any
+            `image_dataset` error; before any pipeline is built.
     """
     x, _ = load_raw(source, split, data_dir, labels_path)
     paired_shapes(x.shape[1:], pairs, scale)

@@ -171,7 +171,7 @@ def train_model(args, masking, train_windows, seed):
 
     keras.utils.set_random_seed(seed)
     model = MaskedSequenceAutoencoder(
-        args.vocabulary, sequence_length=args.window, level=getattr(args, "level", "char"),
+        args.vocabulary, sequence_length=args.window, level=args.level,
         d_model=args.d_model,
         num_layers=args.layers, num_heads=args.heads, dropout=args.dropout, masking=masking,
         conv_kernel=args.conv_kernel)
@@ -195,11 +195,12 @@ def train_model(args, masking, train_windows, seed):
                        history.history["masked_accuracy"][-1])}
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_training_arguments(parser):
+    """The model and training options `train_model` reads (shared with
+    `masked_ae_word_probe.py`, which changes their defaults with `parser.set_defaults`)."""
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--minutes", type=float, default=14.0,
-                        help="training time per masking (two models)")
+                        help="training time per model")
     parser.add_argument("--window", type=int, default=64)
     parser.add_argument("--train-stride", type=int, default=16)
     parser.add_argument("--d-model", type=int, default=128)
@@ -213,15 +214,27 @@ def main(argv=None):
     parser.add_argument("--max-steps", type=int, default=5400,
                         help="length of the learning-rate schedule (training stops at "
                              "--minutes first)")
-    parser.add_argument("--order", type=int, default=4, help="left n-gram order")
-    parser.add_argument("--maskings", default="random,span")
     parser.add_argument("--steps-per-execution", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=2)
-    parser.add_argument("--out", default=None)
+    parser.set_defaults(level="char")
+
+
+def parse_training_arguments(parser, argv):
+    """`parser.parse_args(argv)` with `--quick`'s small model and short schedule applied."""
     args = parser.parse_args(argv)
     if args.quick:
         args.minutes, args.d_model, args.layers, args.max_steps = 0.5, 32, 1, 200
+    return args
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_training_arguments(parser)
+    parser.add_argument("--order", type=int, default=4, help="left n-gram order")
+    parser.add_argument("--maskings", default="random,span")
+    parser.add_argument("--out", default=None)
+    args = parse_training_arguments(parser, argv)
 
     import keras
 

@@ -20,7 +20,7 @@ whitespace-split words, the `--vocabulary-size` most frequent training words, th
   (`masked_ae_probe.compare_probes`); also the held-out masked accuracy of the model and
   of the bidirectional n-gram on one fixed corruption (`masked_ae.NgramBaselines`).
 
-    KERAS_BACKEND=tensorflow python scripts/benchmarks/masked_ae_word_probe.py   # ~12 min
+    KERAS_BACKEND=tensorflow python scripts/benchmarks/masked_ae_word_probe.py   # ~6 min
     python scripts/benchmarks/masked_ae_word_probe.py --quick                   # smoke
 
 Writes `scripts/benchmarks/results/masked_ae_word_probe[_quick].json`.
@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
+from masked_ae import add_training_arguments, parse_training_arguments  # noqa: E402
 
 
 def character_bags(texts, characters):
@@ -68,26 +69,11 @@ def word_windows_text(documents, window):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--window", type=int, default=16, help="words per window")
-    parser.add_argument("--train-stride", type=int, default=4)
+    add_training_arguments(parser)
     parser.add_argument("--vocabulary-size", type=int, default=8000)
-    parser.add_argument("--d-model", type=int, default=128)
-    parser.add_argument("--layers", type=int, default=4)
-    parser.add_argument("--heads", type=int, default=4)
-    parser.add_argument("--dropout", type=float, default=0.1)
-    parser.add_argument("--conv-kernel", type=int, default=0)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--max-steps", type=int, default=4000)
-    parser.add_argument("--steps-per-execution", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--verbose", type=int, default=2)
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.minutes, args.d_model, args.layers, args.max_steps = 0.5, 32, 1, 200
-    args.level = "word"
+    parser.set_defaults(level="word", minutes=10.0, window=16, train_stride=4, dropout=0.1,
+                        conv_kernel=0, lr=2e-3, max_steps=4000)
+    args = parse_training_arguments(parser, argv)
 
     import keras
 
