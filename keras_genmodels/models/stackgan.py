@@ -44,9 +44,13 @@ class StackGAN(AdversarialModel):
 
     - **Conditioning augmentation** (CA): ĉ = μ(φ) + σ(φ) ⊙ ε, ε ~ N(0, I), with
       `[μ, log σ²]` from a Dense layer of φ, and λ · KL(N(μ, σ²) || N(0, I)) / d added
-      to the generator's loss (λ = `kl_weight`, 2.0 in the authors' code, which
-      averages the KL over the d = `condition_dim` dimensions; see
-      `losses.matching.conditioning_augmentation_kl`). Each stage has its own CA.
+      to the generator's loss (λ = `kl_weight`; the KL is averaged over the
+      d = `condition_dim` dimensions as in the authors' code, which uses λ = 2.0;
+      see `losses.matching.conditioning_augmentation_kl`). Each stage has its own
+      CA. The default λ = 0.02 is measured: on captioned MNIST at CPU budgets
+      λ = 2 drowns the caption in CA's noise (stage-I label accuracy 0.72 / 0.51
+      on seen / held-out combinations after 5 minutes, 0.95 / 0.86 with 0.02;
+      `scripts/benchmarks/stackgan_mnist.py --kl-study`).
     - **Stage I**: G₀(z, ĉ₀) -> `(H/2, W/2, C)`; D₀ judges a stage-I image together
       with φ (compressed inside D); real images are 2x2 average-pooled to H/2.
     - **Stage II**: G₁(G₀(z, ĉ₀), ĉ₁) -> `(H, W, C)` through a down-sampling
@@ -102,7 +106,7 @@ class StackGAN(AdversarialModel):
         noise_dim: int. Size of z. Defaults to 32.
         condition_dim: int. Size of ĉ (N_g). Defaults to 16.
         stage: int. 1 or 2, the stage trained by `fit`. Defaults to 1.
-        kl_weight: float. λ. Defaults to 2.0.
+        kl_weight: float. λ. Defaults to 0.02 (the authors' code: 2.0).
         conditioning_augmentation: bool. False: ĉ = Dense(φ), no noise, no KL
             (ablation). Defaults to True.
         mismatched_pairs: bool. False: D is trained on (real, φ) and (fake, φ)
@@ -138,7 +142,7 @@ class StackGAN(AdversarialModel):
     serving_default = "generate"
 
     def __init__(self, image_shape=(28, 28, 1), text_encoder=None, embedding_dim=None,
-                 noise_dim=32, condition_dim=16, stage=1, kl_weight=2.0,
+                 noise_dim=32, condition_dim=16, stage=1, kl_weight=0.02,
                  conditioning_augmentation=True, mismatched_pairs=True,
                  stage1_filters=(128, 64), stage2_filters=64, num_residual=2,
                  discriminator_filters=(64, 128), compressed_dim=32, seed=None, **kwargs):

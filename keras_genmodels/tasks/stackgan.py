@@ -36,7 +36,10 @@ def add_arguments(parser):
                         help="use only the first N training images")
     parser.add_argument("--noise-dim", type=positive_int, default=32)
     parser.add_argument("--condition-dim", type=positive_int, default=16)
-    parser.add_argument("--kl-weight", type=non_negative_float, default=2.0)
+    parser.add_argument("--kl-weight", type=non_negative_float, default=0.02,
+                        help="conditioning-augmentation KL weight λ (default 0.02; the "
+                             "authors' code uses 2.0, which drowns the caption at small "
+                             "budgets: README, StackGAN)")
     parser.add_argument("--stage1-filters", type=positive_int_list, default=(128, 64))
     parser.add_argument("--stage2-filters", type=positive_int, default=64)
     parser.add_argument("--residual-blocks", type=positive_int, default=2)

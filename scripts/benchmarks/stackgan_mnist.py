@@ -18,15 +18,19 @@ probabilities + 128-d penultimate features), on images generated for *test-split
   real-vs-real floor (test vs train images);
 - diversity per caption: mean pairwise feature distance among 16 samples of a caption.
 
-Run (TensorFlow backend, shared CPU; ~40 min):
-    /tmp/bench_slot.sh env KERAS_BACKEND=tensorflow python scripts/benchmarks/stackgan_mnist.py
+Run (TensorFlow backend, 2-core CPU). The README's two runs (λ = `--kl-weight` 0.02):
+    # main table: stage I 10 min, stage II 20 min (~31 min)
+    KERAS_BACKEND=tensorflow python scripts/benchmarks/stackgan_mnist.py --skip-ablations
+    # ablation table: stage I 10 + stage II 10 min, ablations 5 min of stage I each (~32 min)
+    KERAS_BACKEND=tensorflow python scripts/benchmarks/stackgan_mnist.py --stage2-minutes 10 \
+        --ablation-minutes 5 --tag ablations
+    ... --kl-study 2,0.2,0.02 --ablation-minutes 5   (stage I per λ; ~21 min)
     ... --quick     (small, ~6 min: a smoke run, figures not meaningful)
 Paper-scale on a GPU (larger networks, longer stages; same script):
     KERAS_BACKEND=jax python scripts/benchmarks/stackgan_mnist.py --stage1-minutes 30 \
         --stage2-minutes 30 --ablation-minutes 30 --encoder-epochs 10 --encoder-limit 60000 \
         --stage1-filters 256,128 --stage2-filters 128 --residual-blocks 4 --batch-size 128
-Writes `results/stackgan_mnist.json` and `results/stackgan_mnist_samples.png`
-(`--quick`: `*_quick.*`).
+Writes `results/stackgan_mnist[_quick][_TAG].json` and `..._samples[...].png`.
 """
 
 import argparse
@@ -54,8 +58,8 @@ def parse(argv=None):
     p.add_argument("--limit", type=int, default=None, help="training images (default all)")
     p.add_argument("--encoder-limit", type=int, default=20000)
     p.add_argument("--encoder-epochs", type=int, default=3)
-    p.add_argument("--stage1-minutes", type=float, default=12.0)
-    p.add_argument("--stage2-minutes", type=float, default=12.0)
+    p.add_argument("--stage1-minutes", type=float, default=10.0)
+    p.add_argument("--stage2-minutes", type=float, default=20.0)
     p.add_argument("--ablation-minutes", type=float, default=6.0)
     p.add_argument("--skip-ablations", action="store_true")
     p.add_argument("--batch-size", type=int, default=64)
@@ -64,11 +68,14 @@ def parse(argv=None):
     p.add_argument("--residual-blocks", type=int, default=2)
     p.add_argument("--eval-n", type=int, default=1000,
                    help="captions per language in each of seen / held-out")
-    p.add_argument("--kl-weight", type=float, default=2.0,
-                   help="conditioning-augmentation KL weight λ (default 2.0, the authors' code)")
+    p.add_argument("--kl-weight", type=float, default=0.02,
+                   help="conditioning-augmentation KL weight λ (default 0.02, the package's "
+                        "default; the authors' code uses 2.0: see --kl-study)")
     p.add_argument("--kl-study", default=None, metavar="L1,L2,...",
                    help="instead of the main run: stage I only, --ablation-minutes each, for "
                         "each λ listed (and without CA); writes stackgan_kl_study.json")
+    p.add_argument("--tag", default=None,
+                   help="suffix of the result files (stackgan_mnist_TAG.json, ...)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     if args.quick:
@@ -213,7 +220,7 @@ def main(argv=None):
     from keras_genmodels.tasks.stackgan import compile_stage, pairs_dataset, save_sample_sheet
 
     keras.utils.set_random_seed(args.seed)
-    suffix = "_quick" if args.quick else ""
+    suffix = ("_quick" if args.quick else "") + (f"_{args.tag}" if args.tag else "")
     log(f"backend {keras.backend.backend()}; captioning")
     train = C.captioned_dataset(args.train, "train", seed=args.seed, limit=args.limit)
     test = C.captioned_dataset(args.test, "test", seed=args.seed + 1,
