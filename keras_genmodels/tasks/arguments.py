@@ -107,6 +107,14 @@ def export_name(text):
     return str(text)
 
 
+def file_tag(text):
+    """A suffix for result file names (as `export_name`: no '/', no spaces)."""
+    if not _NAME.match(str(text)):
+        _fail("a tag of letters, digits, '_', '.', '-' starting with a letter or digit "
+              "(it becomes part of file names)", text)
+    return str(text)
+
+
 def directory(text):
     """A directory path that may not exist yet, but is not an existing file."""
     path = pathlib.Path(text)

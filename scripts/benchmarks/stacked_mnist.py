@@ -45,6 +45,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from keras_genmodels.tasks.arguments import file_tag  # noqa: E402
+
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 PAPER = {"DCGAN": {"modes": 99.0, "kl": 3.40}, "PacDCGAN2": {"modes": 1000.0, "kl": 0.06}}
 
@@ -242,7 +244,7 @@ def main(argv=None):
     p.add_argument("--final-samples", type=int, default=26000)
     p.add_argument("--models", nargs="+", default=["PacDCGAN2", "DCGAN"],
                    choices=["PacDCGAN2", "DCGAN"], help="trained in this order")
-    p.add_argument("--tag", default=None, help="results file suffix")
+    p.add_argument("--tag", type=file_tag, default=None, help="results file suffix")
     p.add_argument("--out", default=str(RESULTS), help="results folder")
     p.add_argument("--quick", action="store_true",
                    help="12,800 images, 1 minute per model, 1,000/2,600-sample counts")

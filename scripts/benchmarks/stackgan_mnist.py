@@ -51,6 +51,11 @@ TARGETS = {"label_accuracy_seen": 0.90, "label_accuracy_heldout": 0.85,
 
 
 def parse(argv=None):
+    from keras_genmodels.tasks.arguments import file_tag, non_negative_float
+
+    def weights(text):
+        return tuple(non_negative_float(w) for w in text.split(","))
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--train", default=str(DATA / "mnist_train.npz"))
     p.add_argument("--test", default=str(DATA / "mnist_test.npz"))
@@ -68,13 +73,13 @@ def parse(argv=None):
     p.add_argument("--residual-blocks", type=int, default=2)
     p.add_argument("--eval-n", type=int, default=1000,
                    help="captions per language in each of seen / held-out")
-    p.add_argument("--kl-weight", type=float, default=0.02,
+    p.add_argument("--kl-weight", type=non_negative_float, default=0.02,
                    help="conditioning-augmentation KL weight λ (default 0.02, the package's "
                         "default; the authors' code uses 2.0: see --kl-study)")
-    p.add_argument("--kl-study", default=None, metavar="L1,L2,...",
+    p.add_argument("--kl-study", type=weights, default=None, metavar="L1,L2,...",
                    help="instead of the main run: stage I only, --ablation-minutes each, for "
                         "each λ listed (and without CA); writes stackgan_kl_study.json")
-    p.add_argument("--tag", default=None,
+    p.add_argument("--tag", type=file_tag, default=None,
                    help="suffix of the result files (stackgan_mnist_TAG.json, ...)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
@@ -329,8 +334,7 @@ def kl_study(args, result, new_model, ds, judge, compile_stage, fit, suffix):
     keep = ("label_accuracy_seen", "label_accuracy_heldout", "attribute_agreement",
             "thickness_spearman", "ru_en_gap_points", "fid", "diversity_per_caption")
     rows = []
-    settings = [({"kl_weight": float(w)}, f"CA, λ = {float(w):g}")
-                for w in args.kl_study.split(",")]
+    settings = [({"kl_weight": w}, f"CA, λ = {w:g}") for w in args.kl_study]
     for kw, name in settings + [({"conditioning_augmentation": False}, "no CA")]:
         keras.utils.set_random_seed(args.seed)
         model = new_model(**kw)
