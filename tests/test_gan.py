@@ -332,6 +332,34 @@ def test_stabilised_dcgan_trains_and_round_trips_through_keras_file(tmp_path):
                                atol=1e-5)
 
 
+def test_generator_output_kernel_draws_the_image_with_a_stride_1_conv(tmp_path):
+    model = GAN(data_shape=(8, 8, 1), latent_dim=4, architecture="dcgan", filters=(4, 2),
+                output_activation="sigmoid", generator_output_kernel_size=3, seed=0)
+    last = model.generator.layers[-1]
+    assert isinstance(last, keras.layers.Conv2D) and \
+        not isinstance(last, keras.layers.Conv2DTranspose)
+    assert (last.kernel_size, last.strides, last.activation.__name__) == \
+        ((3, 3), (1, 1), "sigmoid")
+    # the last upsampling block now ends in BN + ReLU at full resolution, 2 channels
+    assert model.generator.layers[-2].output.shape[1:] == (8, 8, 2)
+    plain = GAN(data_shape=(8, 8, 1), latent_dim=4, architecture="dcgan", filters=(4, 2),
+                output_activation="sigmoid", seed=0)
+    assert isinstance(plain.generator.layers[-1], keras.layers.Conv2DTranspose)
+    z = np.random.default_rng(0).standard_normal((5, 4)).astype("float32")
+    images = to_numpy(model.generate(z))
+    assert images.shape == (5, 8, 8, 1) and images.min() >= 0.0 and images.max() <= 1.0
+    model.save(tmp_path / "k3.keras")
+    loaded = keras.saving.load_model(tmp_path / "k3.keras")
+    assert loaded.generator_output_kernel_size == 3
+    np.testing.assert_allclose(to_numpy(loaded.generate(z)), images, atol=1e-6)
+    with pytest.raises(ValueError, match="generator_output_kernel_size=None for "
+                                         "architecture='mlp'"):
+        tiny_gan(generator_output_kernel_size=3)
+    with pytest.raises(ValueError, match="generator_output_kernel_size"):
+        GAN(data_shape=(8, 8, 1), architecture="dcgan", filters=(4, 2),
+            generator_output_kernel_size=0)
+
+
 def test_cli_dcgan_exposes_stabilisers_ttur_and_ema():
     import argparse
 
@@ -343,11 +371,12 @@ def test_cli_dcgan_exposes_stabilisers_ttur_and_ema():
                               "--spectral-normalization", "--discriminator-filters", "8,4",
                               "--filters", "4,2", "--learning-rate", "1e-4",
                               "--discriminator-learning-rate", "4e-4",
-                              "--generator-ema", "0.99"])
+                              "--generator-ema", "0.99", "--output-kernel-size", "3"])
     args.model, args.seed = "dcgan", 0
     model = task.build(args, (8, 8, 1))
     assert (model.discriminator_loss, model.generator_loss, model.spectral_normalization,
-            model.discriminator_filters) == ("hinge", "hinge", True, (8, 4))
+            model.discriminator_filters, model.generator_output_kernel_size) == \
+        ("hinge", "hinge", True, (8, 4), 3)
     d, g = model.phase_optimizers["discriminator"], model.phase_optimizers["generator"]
     assert float(to_numpy(d.learning_rate)) == pytest.approx(4e-4)
     assert float(to_numpy(g.learning_rate)) == pytest.approx(1e-4)
@@ -357,5 +386,6 @@ def test_cli_dcgan_exposes_stabilisers_ttur_and_ema():
                                                           "model": "dcgan", "seed": 0}),
                        (8, 8, 1))
     assert (plain.discriminator_loss, plain.generator_loss, plain.spectral_normalization,
-            plain.phase_optimizers["generator"].use_ema) == \
-        ("logistic", "non_saturating", False, False)
+            plain.phase_optimizers["generator"].use_ema,
+            plain.generator_output_kernel_size) == \
+        ("logistic", "non_saturating", False, False, None)

@@ -123,6 +123,11 @@ class GAN(AdversarialModel):
         discriminator_filters: tuple of int or None. DCGAN discriminator
             filters, low resolution first (a wider or deeper D than G;
             None: `filters`). Defaults to None.
+        generator_output_kernel_size: int or None. DCGAN only: draw the
+            image with a stride-1 k x k `Conv2D` from full-resolution
+            features (the Keras conditional-GAN example's generator) instead
+            of Radford et al.'s stride-2 transposed output layer (None; see
+            `networks.gan.dcgan_generator`). Defaults to None.
         discriminator_steps: int. k, discriminator updates per generator
             update. Defaults to 1.
         prior: str. `"normal"` or `"uniform"`. Defaults to `"normal"`.
@@ -163,7 +168,7 @@ class GAN(AdversarialModel):
                  prior="normal", num_classes=None, packing=1, seed=None,
                  discriminator_loss="logistic", spectral_normalization=False,
                  discriminator_filters=None, discriminator_activation="leaky_relu",
-                 **kwargs):
+                 generator_output_kernel_size=None, **kwargs):
         checks.choice("architecture", architecture, ARCHITECTURES)
         _check_activation(discriminator_activation, architecture)
         checks.choice("generator_loss", generator_loss, tuple(L.GENERATOR_LOSSES))
@@ -191,6 +196,13 @@ class GAN(AdversarialModel):
             filters = checks.integers("filters", filters) or None
         if architecture == "dcgan":
             checks.dcgan_image_shape(data_shape, filters)
+        if generator_output_kernel_size is not None:
+            generator_output_kernel_size = checks.integer(
+                "generator_output_kernel_size", generator_output_kernel_size)
+            if architecture != "dcgan":
+                raise ValueError(
+                    "expected generator_output_kernel_size=None for architecture="
+                    f"{architecture!r} (DCGAN only), received {generator_output_kernel_size}")
         super().__init__(**kwargs)
         # === Config ===
         self.data_shape = data_shape
@@ -210,6 +222,7 @@ class GAN(AdversarialModel):
         self.spectral_normalization = spectral_normalization
         self.discriminator_filters = (tuple(discriminator_filters)
                                       if discriminator_filters else None)
+        self.generator_output_kernel_size = generator_output_kernel_size
         # === Layers ===
         self.seed_generator = keras.random.SeedGenerator(seed)
         d_input = nets.packed_shape(self.data_shape, packing)
@@ -218,7 +231,8 @@ class GAN(AdversarialModel):
             self.filters = tuple(filters or nets.default_filters(self.data_shape))
             self.generator = nets.dcgan_generator(
                 latent_dim, self.data_shape, self.filters,
-                output_activation=output_activation, num_classes=num_classes)
+                output_activation=output_activation, num_classes=num_classes,
+                output_kernel_size=generator_output_kernel_size)
             self.discriminator = nets.dcgan_discriminator(
                 d_input, self.discriminator_filters or self.filters, label_dim=label_dim,
                 spectral_normalization=spectral_normalization)
@@ -445,7 +459,8 @@ class GAN(AdversarialModel):
             num_classes=self.num_classes, packing=self.packing, seed=self.seed,
             discriminator_loss=self.discriminator_loss,
             spectral_normalization=self.spectral_normalization,
-            discriminator_filters=self.discriminator_filters)
+            discriminator_filters=self.discriminator_filters,
+            generator_output_kernel_size=self.generator_output_kernel_size)
         return config
 
 

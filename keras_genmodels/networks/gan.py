@@ -155,13 +155,20 @@ def mlp_discriminator(input_shape, hidden_units=(128, 128), activation="leaky_re
 
 
 def dcgan_generator(latent_dim, data_shape, filters, output_activation="sigmoid",
-                    num_classes=None, kernel_size=4, name="generator"):
+                    num_classes=None, kernel_size=4, name="generator",
+                    output_kernel_size=None):
     """DCGAN generator (Radford et al. 2016).
 
     `[z, onehot(y)] -> Dense(h0*w0*filters[0]) -> BN -> ReLU -> reshape`,
     then for each later `f` in `filters`: `Conv2DTranspose(f, stride 2)`,
     BN, ReLU; and a last `Conv2DTranspose(C, stride 2, output_activation)`.
     `len(filters)` stride-2 blocks take `H / 2**len(filters)` to `H`.
+
+    `output_kernel_size=k` (an int) instead makes the last stride-2 block a
+    `Conv2DTranspose(filters[-1], stride 2)`, BN, ReLU block too and draws the
+    image with a stride-1 `Conv2D(C, k, output_activation)` from the
+    full-resolution features (the generator of the Keras conditional-GAN
+    example); None keeps Radford et al.'s transposed output layer.
     """
     height, width, channels = data_shape
     n = len(filters)
@@ -183,9 +190,17 @@ def dcgan_generator(latent_dim, data_shape, filters, output_activation="sigmoid"
                                        use_bias=False)(x)
             x = layers.BatchNormalization()(x)
             x = layers.ReLU()(x)
-        outputs = layers.Conv2DTranspose(channels, kernel_size, strides=2,
-                                         padding="same",
-                                         activation=output_activation)(x)
+        if output_kernel_size is None:
+            outputs = layers.Conv2DTranspose(channels, kernel_size, strides=2,
+                                             padding="same",
+                                             activation=output_activation)(x)
+        else:
+            x = layers.Conv2DTranspose(filters[-1], kernel_size, strides=2,
+                                       padding="same", use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.ReLU()(x)
+            outputs = layers.Conv2D(channels, output_kernel_size, padding="same",
+                                    activation=output_activation)(x)
     return _model(inputs, outputs, name)
 
 

@@ -53,6 +53,10 @@ def add_arguments(parser):
     parser.add_argument("--discriminator-filters", type=positive_int_list, default=None,
                         help="comma-separated DCGAN discriminator filters, low resolution "
                              "first (default: --filters)")
+    parser.add_argument("--output-kernel-size", type=positive_int, default=None,
+                        help="DCGAN generator: draw the image with a stride-1 k x k conv "
+                             "from full-resolution features (default: a stride-2 "
+                             "transposed output layer, Radford et al.)")
     parser.add_argument("--learning-rate", type=positive_float, default=None,
                         help="Adam rate (default 1e-3 toy, 2e-4 images, 1e-4 wgan_gp)")
     parser.add_argument("--discriminator-learning-rate", type=positive_float, default=None,
@@ -85,7 +89,9 @@ def build(args, data_shape, num_classes=None):
         spectral_normalization=bool(getattr(args, "spectral_normalization", False)),
         discriminator_filters=(tuple(args.discriminator_filters)
                                if getattr(args, "discriminator_filters", None) and images
-                               else None))
+                               else None),
+        generator_output_kernel_size=(getattr(args, "output_kernel_size", None)
+                                      if images else None))
     ema = getattr(args, "generator_ema", 0.0) or 0.0
     if not 0.0 <= ema < 1.0:
         raise ValueError(f"expected --generator-ema in [0, 1), received {ema}")

@@ -74,6 +74,10 @@ def parse_args(argv=None):
                    help="generator (and default discriminator) filters, low resolution first")
     p.add_argument("--discriminator-filters", type=int, nargs="+", default=None,
                    help="discriminator filters, low resolution first (default --filters)")
+    p.add_argument("--output-kernel-size", type=int, default=None,
+                   help="draw the image with a stride-1 k x k convolution from 28x28 "
+                        "features (GAN generator_output_kernel_size; default: Radford et "
+                        "al.'s stride-2 transposed output layer)")
     p.add_argument("--discriminator-steps", type=int, default=1,
                    help="k: discriminator updates per generator update")
     p.add_argument("--loss", choices=("logistic", "hinge"), default="logistic",
@@ -107,6 +111,7 @@ def build_gan(args):
 
     gan = GAN(data_shape=(28, 28, 1), latent_dim=args.latent_dim, architecture="dcgan",
               filters=tuple(args.filters), output_activation="sigmoid",
+              generator_output_kernel_size=args.output_kernel_size,
               discriminator_steps=args.discriminator_steps, seed=args.seed,
               generator_loss="hinge" if args.loss == "hinge" else "non_saturating",
               discriminator_loss=args.loss,
