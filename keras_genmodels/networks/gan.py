@@ -185,7 +185,9 @@ def dcgan_generator(latent_dim, data_shape, filters, output_activation="sigmoid"
         x = layers.BatchNormalization()(x)
         x = layers.ReLU()(x)
         x = layers.Reshape((h0, w0, filters[0]))(x)
-        for f in filters[1:]:
+        # With a stride-1 output conv, the last upsampling is a BN-ReLU block too.
+        blocks = tuple(filters[1:]) + ((filters[-1],) if output_kernel_size else ())
+        for f in blocks:
             x = layers.Conv2DTranspose(f, kernel_size, strides=2, padding="same",
                                        use_bias=False)(x)
             x = layers.BatchNormalization()(x)
@@ -195,10 +197,6 @@ def dcgan_generator(latent_dim, data_shape, filters, output_activation="sigmoid"
                                              padding="same",
                                              activation=output_activation)(x)
         else:
-            x = layers.Conv2DTranspose(filters[-1], kernel_size, strides=2,
-                                       padding="same", use_bias=False)(x)
-            x = layers.BatchNormalization()(x)
-            x = layers.ReLU()(x)
             outputs = layers.Conv2D(channels, output_kernel_size, padding="same",
                                     activation=output_activation)(x)
     return _model(inputs, outputs, name)

@@ -61,6 +61,8 @@ class KeepRawGenerator(keras.callbacks.Callback):
 
 
 def parse_args(argv=None):
+    from keras_genmodels.tasks.arguments import positive_int
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--train", default=str(DATA / "mnist_train.npz"))
     p.add_argument("--test", default=str(DATA / "mnist_test.npz"))
@@ -74,7 +76,7 @@ def parse_args(argv=None):
                    help="generator (and default discriminator) filters, low resolution first")
     p.add_argument("--discriminator-filters", type=int, nargs="+", default=None,
                    help="discriminator filters, low resolution first (default --filters)")
-    p.add_argument("--output-kernel-size", type=int, default=None,
+    p.add_argument("--output-kernel-size", type=positive_int, default=None,
                    help="draw the image with a stride-1 k x k convolution from 28x28 "
                         "features (GAN generator_output_kernel_size; default: Radford et "
                         "al.'s stride-2 transposed output layer)")
