@@ -14,7 +14,8 @@ in one process on an equal budget: by default (`--budget steps`, fair on a share
 whose speed varies) the first model trains for `--minutes` of training time (a `TimeLimit`
 callback that does not count the in-training mode counts) and the later one for the same
 number of generator steps (capped at `--later-slack` x `--minutes`); `--budget minutes`
-gives each the same training minutes instead. Every `--eval-every` generator steps a cheaper count on
+gives each the same training minutes instead; `--steps N` gives every model N generator
+steps (to put a model beside an earlier run at its step count). Every `--eval-every` generator steps a cheaper count on
 `--eval-samples` images (same noise each time) gives the modes-versus-steps curve; the
 final count uses `--final-samples` (26,000).
 
@@ -45,7 +46,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_genmodels.tasks.arguments import file_tag  # noqa: E402
+from keras_genmodels.tasks.arguments import file_tag, positive_int  # noqa: E402
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 PAPER = {"DCGAN": {"modes": 99.0, "kl": 3.40}, "PacDCGAN2": {"modes": 1000.0, "kl": 0.06}}
@@ -222,6 +223,10 @@ def main(argv=None):
                    help="equal budget: 'steps' (the first model trains for --minutes, the "
                         "later ones for as many steps, within --later-slack x --minutes) or "
                         "'minutes' (each trains for --minutes)")
+    p.add_argument("--steps", type=positive_int, default=None,
+                   help="every model trains for this many generator steps (time cap: "
+                        "--later-slack x --minutes; 0 minutes: none), e.g. to train a model "
+                        "at the step budget of an earlier run")
     p.add_argument("--later-slack", type=float, default=1.2,
                    help="time cap of the later models, in units of --minutes (budget=steps)")
     p.add_argument("--epochs", type=int, default=1000,
@@ -285,7 +290,7 @@ def main(argv=None):
               "paper_table2": PAPER, "machine": "shared 2-core CPU (~7 concurrent jobs)",
               "results": []}
     path = out / f"stacked_mnist{tag}.json"
-    max_steps = None
+    max_steps = args.steps
     for name in args.models:
         result = train_one(name, 2 if name == "PacDCGAN2" else 1, args, fx.predict_proba, out,
                            tag, max_steps)
