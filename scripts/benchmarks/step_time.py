@@ -30,7 +30,7 @@ on MNIST, batch 128, Adam(1e-3), MSE), `dcgan` (DCGAN on MNIST 28x28, latent
 `/work/shared/data/mnist_train.npz` (`--mnist`); without it, sklearn's 8x8
 digits upsampled to 28x28.
 
-    python scripts/benchmarks/step_time.py            # 4 rounds: ~3 min on an idle 2-core CPU, several times that under load
+    python scripts/benchmarks/step_time.py            # 4 rounds: ~3 min on an idle 2-core CPU
     python scripts/benchmarks/step_time.py --quick    # CI size (~3 min)
 
 Writes `scripts/benchmarks/results/step_time.json` (`step_time_quick.json`).
