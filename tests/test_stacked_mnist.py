@@ -178,8 +178,12 @@ SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "scripts/benchmarks/stack
 
 @pytest.mark.parametrize("argv, expected", [
     (["--steps", "0"], "positive integer"), (["--steps", "ten"], "positive integer"),
-    (["--tag", "../elsewhere"], "--tag")])
-def test_benchmark_rejects_bad_options_before_loading_data(argv, expected, capsys):
+    (["--tag", "../elsewhere"], "--tag"), (["--beside", "/nonexistent/run.json"], "--beside"),
+    (["--beside", "CORRUPT"], "--beside")])
+def test_benchmark_rejects_bad_options_before_loading_data(argv, expected, capsys, tmp_path):
+    corrupt = tmp_path / "run.json"
+    corrupt.write_text('{"results": [{"name": "DCGAN"')     # cut short
+    argv = [str(corrupt) if a == "CORRUPT" else a for a in argv]
     spec = importlib.util.spec_from_file_location("stacked_mnist_benchmark", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

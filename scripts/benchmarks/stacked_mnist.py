@@ -15,7 +15,8 @@ whose speed varies) the first model trains for `--minutes` of training time (a `
 callback that does not count the in-training mode counts) and the later one for the same
 number of generator steps (capped at `--later-slack` x `--minutes`); `--budget minutes`
 gives each the same training minutes instead; `--steps N` gives every model N generator
-steps (to put a model beside an earlier run at its step count). Every `--eval-every` generator steps a cheaper count on
+steps (to put a model beside an earlier run at its step count; `--beside RESULTS.json` draws
+that run's curves in this run's plot). Every `--eval-every` generator steps a cheaper count on
 `--eval-samples` images (same noise each time) gives the modes-versus-steps curve; the
 final count uses `--final-samples` (26,000).
 
@@ -188,6 +189,7 @@ def plot_curves(results, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import EngFormatter
 
     from keras_genmodels.plots.grid import save_figure
 
@@ -202,6 +204,8 @@ def plot_curves(results, path):
     ax_m.axhline(1000, color="grey", lw=0.5)
     ax_k.set(xlabel="generator steps", ylabel="KL(q || uniform), nats", yscale="log")
     ax_m.legend()
+    for ax in (ax_m, ax_k):
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))   # 20k, not 20000
     ax_m.set_title("Stacked MNIST mode coverage", fontsize=9)
     ax_k.set_title("KL of the mode histogram to uniform", fontsize=9)
     fig.tight_layout()
@@ -227,6 +231,9 @@ def main(argv=None):
                    help="every model trains for this many generator steps (time cap: "
                         "--later-slack x --minutes; 0 minutes: none), e.g. to train a model "
                         "at the step budget of an earlier run")
+    p.add_argument("--beside", default=None, metavar="RESULTS.json",
+                   help="an earlier run's results file: its models' curves are drawn beside "
+                        "this run's and its rows printed in the table (e.g. with --steps)")
     p.add_argument("--later-slack", type=float, default=1.2,
                    help="time cap of the later models, in units of --minutes (budget=steps)")
     p.add_argument("--epochs", type=int, default=1000,
@@ -264,6 +271,16 @@ def main(argv=None):
     if args.minutes < 0 or args.eval_every < 0:
         p.error("expected --minutes >= 0 and --eval-every >= 0")
 
+    beside = []
+    if args.beside:
+        try:
+            beside = json.loads(pathlib.Path(args.beside).read_text())["results"]
+            assert all("curve" in r and "name" in r for r in beside)
+        except (OSError, ValueError, KeyError, TypeError, AssertionError) as err:
+            p.error(f"expected --beside to name a stacked_mnist.py results file, received "
+                    f"{args.beside!r} ({type(err).__name__})")
+        beside = [{**r, "name": f"{r['name']} (earlier run)"} for r in beside]
+
     from keras_genmodels.data.stacked_mnist import load_source_digits, stacked_mnist
     from keras_genmodels.files import write_text_atomically
     from keras_genmodels.metrics.feature_networks import feature_extractor
@@ -288,7 +305,7 @@ def main(argv=None):
               "backend": keras.backend.backend(), "args": vars(args),
               "classifier_test_accuracy": fx.test_accuracy, "real_reference": real,
               "paper_table2": PAPER, "machine": "shared 2-core CPU (~7 concurrent jobs)",
-              "results": []}
+              "results": [], "beside": args.beside}
     path = out / f"stacked_mnist{tag}.json"
     max_steps = args.steps
     for name in args.models:
@@ -300,12 +317,12 @@ def main(argv=None):
         report["results"].append(result)
         report["total_seconds"] = round(time.perf_counter() - start, 1)
         write_text_atomically(path, json.dumps(report, indent=1))
-        png = plot_curves(report["results"], out / f"stacked_mnist{tag}_modes.png")
+        png = plot_curves(report["results"] + beside, out / f"stacked_mnist{tag}_modes.png")
     print(f"wrote {path} and {png} (total {time.perf_counter() - start:.0f} s)")
     print(f"| model | steps (epochs) | training wall s | modes (of 1,000) | KL | paper modes / KL |")
     print("|---|---|---|---|---|---|")
-    for r in report["results"]:
-        paper = PAPER[r["name"]]
+    for r in report["results"] + beside:
+        paper = PAPER[r["name"].split()[0]]
         print(f"| {r['name']} | {r['generator_steps']:,} ({r['epochs']}) | {r['fit_seconds']:.0f}"
               f" | {r['modes']} | {r['kl']:.3f} | {paper['modes']:.0f} / {paper['kl']:.2f} |")
     print(f"| real data (held-out digits) | - | - | {real['modes']} | {real['kl']:.3f} | - |")
