@@ -1,5 +1,5 @@
 """The GAN family: k discriminator steps, save/load resume, the optimal
-discriminator D*, the WGAN-GP penalty, packing, DCGAN shapes, the stabilisers
+discriminator D*, the WGAN-GP penalty, the R1 regulariser, packing, DCGAN shapes, the stabilisers
 (hinge losses, spectral normalisation, a wider D, TTUR/EMA from the CLI), and
 the `generate` SavedModel signature served from a TensorFlow-only process."""
 
@@ -189,6 +189,53 @@ def test_wgan_gp_trains_with_packing_and_k():
     assert all(np.isfinite(v[0]) for v in history.history.values())
 
 
+
+def test_r1_regulariser_matches_finite_differences_on_packed_real_samples():
+    """D's loss with r1_weight = gamma is the logistic loss + gamma/2 * R1, R1 the mean
+    squared input-gradient norm of D's logit over the *packed* real samples, against
+    central finite differences of the same D in float64 NumPy."""
+    gamma = 3.0
+    model = tiny_gan(discriminator_units=(16,), packing=2, r1_weight=gamma)
+    rng = np.random.default_rng(0)
+    real, fake = (rng.standard_normal((6, 2)).astype("float32") for _ in range(2))
+    loss, logs = model.discriminator_objective(real, fake, None)
+    w1, b1, w2, b2 = [w.astype("float64") for w in model.discriminator.get_weights()]
+
+    def logit(packed):                      # (n, 4) packs of two 2-d samples
+        h = packed @ w1 + b1
+        return (np.where(h > 0, h, 0.2 * h) @ w2 + b2)[:, 0]
+
+    packed = real.astype("float64").reshape(3, 4)      # consecutive samples form a pack
+    step = 1e-6
+    grads = np.stack([(logit(packed + step * e) - logit(packed - step * e)) / (2 * step)
+                      for e in np.eye(4)], axis=1)
+    r1 = np.mean(np.sum(grads ** 2, axis=1))
+    assert float(to_numpy(logs["r1_penalty"])) == pytest.approx(r1, rel=1e-4)
+    plain = L.discriminator_loss(model.discriminator_logits(real),
+                                 model.discriminator_logits(fake))
+    assert float(to_numpy(loss)) == pytest.approx(
+        float(to_numpy(plain)) + 0.5 * gamma * r1, rel=1e-4)
+    assert 0.5 * gamma * r1 > 1e-3                     # the term is not negligible
+
+
+def test_r1_regulariser_trains_logs_and_round_trips(tmp_path):
+    model = tiny_gan(r1_weight=10.0)
+    model.compile()
+    history = model.fit(ring_data(128), batch_size=64, epochs=2, verbose=0)
+    assert history.history["r1_penalty"][-1] > 0
+    assert all(np.isfinite(v[-1]) for v in history.history.values())
+    model.save(tmp_path / "r1.keras")
+    assert keras.saving.load_model(tmp_path / "r1.keras").r1_weight == 10.0
+    off = tiny_gan()
+    off.compile()
+    assert "r1_penalty" not in off.fit(ring_data(64), batch_size=64, verbose=0).history
+    assert "r1_weight" not in off.get_config()          # files without R1 are unchanged
+    with pytest.raises(ValueError, match=r"expected r1_weight >= 0.*received -1"):
+        tiny_gan(r1_weight=-1.0)
+    with pytest.raises(ValueError, match="expected r1_weight=0 for WGANGP"):
+        tiny_gan(WGANGP, r1_weight=1.0)
+
+
 # --- packing, networks, validation ------------------------------------------
 
 def test_pacgan_packs_consecutive_samples_along_last_axis():
@@ -371,21 +418,25 @@ def test_cli_dcgan_exposes_stabilisers_ttur_and_ema():
                               "--spectral-normalization", "--discriminator-filters", "8,4",
                               "--filters", "4,2", "--learning-rate", "1e-4",
                               "--discriminator-learning-rate", "4e-4",
-                              "--generator-ema", "0.99", "--output-kernel-size", "3"])
+                              "--generator-ema", "0.99", "--output-kernel-size", "3",
+                              "--r1-weight", "5"])
     args.model, args.seed = "dcgan", 0
     model = task.build(args, (8, 8, 1))
     assert (model.discriminator_loss, model.generator_loss, model.spectral_normalization,
-            model.discriminator_filters, model.generator_output_kernel_size) == \
-        ("hinge", "hinge", True, (8, 4), 3)
+            model.discriminator_filters, model.generator_output_kernel_size,
+            model.r1_weight) == ("hinge", "hinge", True, (8, 4), 3, 5.0)
     d, g = model.phase_optimizers["discriminator"], model.phase_optimizers["generator"]
     assert float(to_numpy(d.learning_rate)) == pytest.approx(4e-4)
     assert float(to_numpy(g.learning_rate)) == pytest.approx(1e-4)
     assert (g.use_ema, g.ema_momentum, d.use_ema) == (True, 0.99, False)
+    args.model = "wgan_gp"                 # the critic has its own penalty: R1 is refused
+    with pytest.raises(ValueError, match="expected --r1-weight 0 for wgan_gp"):
+        task.build(args, (8, 8, 1))
     # Defaults keep the lecture's GAN: logistic D, non-saturating G, no SN, no EMA.
     plain = task.build(parser.parse_args([]).__class__(**{**vars(parser.parse_args([])),
                                                           "model": "dcgan", "seed": 0}),
                        (8, 8, 1))
     assert (plain.discriminator_loss, plain.generator_loss, plain.spectral_normalization,
             plain.phase_optimizers["generator"].use_ema,
-            plain.generator_output_kernel_size) == \
-        ("logistic", "non_saturating", False, False, None)
+            plain.generator_output_kernel_size, plain.r1_weight) == \
+        ("logistic", "non_saturating", False, False, None, 0.0)

@@ -17,6 +17,7 @@ References:
     Gulrajani et al. (2017), Improved Training of Wasserstein GANs.
     Lim & Ye (2017), Geometric GAN.
     Miyato et al. (2018), Spectral Normalization for Generative Adversarial Networks.
+    Mescheder et al. (2018), Which Training Methods for GANs do actually Converge?
 """
 
 from keras import ops
@@ -180,3 +181,30 @@ def gradient_penalty(gradients, target=1.0):
     flat = ops.reshape(gradients, (ops.shape(gradients)[0], -1))
     norms = ops.sqrt(ops.sum(ops.square(flat), axis=1) + 1e-12)
     return ops.mean(ops.square(norms - target))
+
+
+def r1_penalty(gradients):
+    """Mean squared input-gradient norm on real data (Mescheder et al. 2018, Eq. 9).
+
+        R1 = E_x~data[||∇_x l(x)||_2^2],
+
+    where `gradients` holds ∇_x l(x) of D's logit per (packed) real sample and
+    the norm is taken over every non-batch axis. The regulariser added to D's
+    loss is (gamma / 2) * R1 (`GAN(r1_weight=gamma)`): it penalises D for
+    being non-flat on the data manifold, which makes the non-saturating game
+    locally convergent.
+
+    Args:
+        gradients: tensor `(batch, ...)`. Input gradients of D's logit at real
+            samples.
+
+    Returns:
+        Scalar tensor.
+
+    Example:
+    >>> from keras import ops
+    >>> float(r1_penalty(ops.ones((2, 4)) * 0.5))  # squared norms are 1
+    1.0
+    """
+    flat = ops.reshape(gradients, (ops.shape(gradients)[0], -1))
+    return ops.mean(ops.sum(ops.square(flat), axis=1))

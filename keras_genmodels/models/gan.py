@@ -6,8 +6,9 @@ options select the networks (`architecture="mlp"` or `"dcgan"`), the
 generator loss, the prior, conditioning (`num_classes`) and packing
 (`packing`), and the stabilisers of the DCGAN literature: hinge losses
 (`discriminator_loss="hinge"`, `generator_loss="hinge"`), spectral
-normalisation of D (`spectral_normalization`) and a wider or deeper D
-(`discriminator_filters`); TTUR and generator EMA are optimizer settings
+normalisation of D (`spectral_normalization`), a wider or deeper D
+(`discriminator_filters`) and the R1 regulariser on real data (`r1_weight`,
+Mescheder et al. 2018); TTUR and generator EMA are optimizer settings
 (`compile`). `WGANGP` changes only the two objectives (the hooks
 `discriminator_objective` and `generator_objective`).
 """
@@ -73,7 +74,8 @@ class GAN(AdversarialModel):
     hold p data samples, fake packs p generated samples.
 
     Metrics: `d_loss`, `g_loss`, `d_real` (mean D(x)), `d_fake`
-    (mean D(G(z)), measured in the discriminator update).
+    (mean D(G(z)), measured in the discriminator update), and `r1_penalty`
+    (mean ||∇_x l(x)||^2 on real samples) when `r1_weight` > 0.
 
     **Bad input** raises `ValueError` before any work, identically on every
     backend. Constructor: sizes (`latent_dim`, `discriminator_steps`,
@@ -130,6 +132,13 @@ class GAN(AdversarialModel):
             `networks.gan.dcgan_generator`). Defaults to None.
         discriminator_steps: int. k, discriminator updates per generator
             update. Defaults to 1.
+        r1_weight: float >= 0. gamma of the R1 regulariser (Mescheder et al.
+            2018): D's loss gains (gamma / 2) * E_x[||∇_x l(x)||^2], the
+            squared input-gradient norm of D's logit on the real (packed)
+            samples of its update (`losses.adversarial.r1_penalty`, a
+            double-backward through D via `backend.input_gradient`); logged
+            as `r1_penalty` (the mean squared norm). 0 (off) keeps the loss
+            of `discriminator_loss` alone. Defaults to 0.
         prior: str. `"normal"` or `"uniform"`. Defaults to `"normal"`.
         num_classes: int or None. Number of classes of a conditional GAN.
             Defaults to None.
@@ -156,6 +165,8 @@ class GAN(AdversarialModel):
         Lin et al. (2018), PacGAN: The power of two samples in GANs.
         Lim & Ye (2017), Geometric GAN (hinge loss).
         Miyato et al. (2018), Spectral Normalization for GANs.
+        Mescheder et al. (2018), Which Training Methods for GANs do actually
+        Converge? (R1).
     """
 
     log_names = ("d_loss", "g_loss", "d_real", "d_fake")
@@ -168,8 +179,9 @@ class GAN(AdversarialModel):
                  prior="normal", num_classes=None, packing=1, seed=None,
                  discriminator_loss="logistic", spectral_normalization=False,
                  discriminator_filters=None, discriminator_activation="leaky_relu",
-                 generator_output_kernel_size=None, **kwargs):
+                 generator_output_kernel_size=None, r1_weight=0.0, **kwargs):
         checks.choice("architecture", architecture, ARCHITECTURES)
+        r1_weight = float(checks.number("r1_weight", r1_weight, 0.0))
         _check_activation(discriminator_activation, architecture)
         checks.choice("generator_loss", generator_loss, tuple(L.GENERATOR_LOSSES))
         checks.choice("discriminator_loss", discriminator_loss, tuple(L.DISCRIMINATOR_LOSSES))
@@ -223,6 +235,10 @@ class GAN(AdversarialModel):
         self.discriminator_filters = (tuple(discriminator_filters)
                                       if discriminator_filters else None)
         self.generator_output_kernel_size = generator_output_kernel_size
+        self.r1_weight = r1_weight
+        if r1_weight:
+            self._trackers = {**self._trackers,
+                              "r1_penalty": keras.metrics.Mean(name="r1_penalty")}
         # === Layers ===
         self.seed_generator = keras.random.SeedGenerator(seed)
         d_input = nets.packed_shape(self.data_shape, packing)
@@ -396,9 +412,15 @@ class GAN(AdversarialModel):
         real_logits = self.discriminator_logits(real, labels)
         fake_logits = self.discriminator_logits(fake, labels)
         loss = L.DISCRIMINATOR_LOSSES[self.discriminator_loss](real_logits, fake_logits)
-        return loss, {"d_loss": loss,
-                      "d_real": ops.mean(ops.sigmoid(real_logits)),
-                      "d_fake": ops.mean(ops.sigmoid(fake_logits))}
+        logs = {"d_real": ops.mean(ops.sigmoid(real_logits)),
+                "d_fake": ops.mean(ops.sigmoid(fake_logits))}
+        if self.r1_weight:
+            packed_labels = self._pack_labels(labels)
+            grads = B.input_gradient(
+                lambda x: self.packed_logits(x, packed_labels), self.pack(real))
+            logs["r1_penalty"] = L.r1_penalty(grads)
+            loss = loss + 0.5 * self.r1_weight * logs["r1_penalty"]
+        return loss, {"d_loss": loss, **logs}
 
     def generator_objective(self, fake, labels):
         """Hook: `(loss, logs)` of the generator update on `fake` samples."""
@@ -461,6 +483,8 @@ class GAN(AdversarialModel):
             spectral_normalization=self.spectral_normalization,
             discriminator_filters=self.discriminator_filters,
             generator_output_kernel_size=self.generator_output_kernel_size)
+        if self.r1_weight:   # only when on: older files and readers see no new key
+            config["r1_weight"] = self.r1_weight
         return config
 
 
@@ -509,6 +533,10 @@ class WGANGP(GAN):
                  discriminator_steps=5, **kwargs):
         gradient_penalty_weight = checks.number("gradient_penalty_weight",
                                                 gradient_penalty_weight, 0.0)
+        if kwargs.get("r1_weight"):
+            raise ValueError("expected r1_weight=0 for WGANGP (its critic has the "
+                             "gradient penalty gradient_penalty_weight), received "
+                             f"{kwargs['r1_weight']!r}")
         super().__init__(data_shape, discriminator_steps=discriminator_steps, **kwargs)
         self.gradient_penalty_weight = float(gradient_penalty_weight)
 

@@ -20,7 +20,8 @@ Examples:
     genmodels sample --model saved_models/cgan/model.keras --label 3
 """
 
-from keras_genmodels.tasks.arguments import positive_float, positive_int, positive_int_list
+from keras_genmodels.tasks.arguments import (non_negative_float, positive_float, positive_int,
+                                             positive_int_list)
 
 DEFAULT_DATASET = "digits"
 DEFAULT_EPOCHS = 20
@@ -43,6 +44,10 @@ def add_arguments(parser):
                              "--generator-loss hinge)")
     parser.add_argument("--spectral-normalization", action="store_true",
                         help="spectral normalisation of every D layer (Miyato et al. 2018)")
+    parser.add_argument("--r1-weight", type=non_negative_float, default=0.0,
+                        help="gan/dcgan/cgan: gamma of the R1 regulariser, (gamma/2) "
+                             "E||grad_x D(x)||^2 on real data (Mescheder et al. 2018); "
+                             "0 (default) turns it off")
     parser.add_argument("--prior", choices=("normal", "uniform"), default="normal")
     parser.add_argument("--packing", type=positive_int, default=1,
                         help="PacGAN degree (default 1)")
@@ -95,13 +100,18 @@ def build(args, data_shape, num_classes=None):
     ema = getattr(args, "generator_ema", 0.0) or 0.0
     if not 0.0 <= ema < 1.0:
         raise ValueError(f"expected --generator-ema in [0, 1), received {ema}")
+    r1_weight = getattr(args, "r1_weight", 0.0) or 0.0
     if preset == "wgan_gp":
+        if r1_weight:
+            raise ValueError(f"expected --r1-weight 0 for wgan_gp (it has its own gradient "
+                             f"penalty), received {r1_weight}")
         model = WGANGP(discriminator_steps=args.discriminator_steps or 5, **kwargs)
         lr, betas = args.learning_rate or 1e-4, (0.0, 0.9)
     else:
         model = GAN(generator_loss=args.generator_loss,
                     discriminator_loss=getattr(args, "discriminator_loss", "logistic"),
-                    discriminator_steps=args.discriminator_steps or 1, **kwargs)
+                    discriminator_steps=args.discriminator_steps or 1,
+                    r1_weight=r1_weight, **kwargs)
         lr, betas = args.learning_rate or (2e-4 if images else 1e-3), (0.5, 0.999)
     d_lr = getattr(args, "discriminator_learning_rate", None) or lr
     g_extra = dict(use_ema=True, ema_momentum=ema) if ema else {}

@@ -61,7 +61,7 @@ class KeepRawGenerator(keras.callbacks.Callback):
 
 
 def parse_args(argv=None):
-    from keras_genmodels.tasks.arguments import positive_int
+    from keras_genmodels.tasks.arguments import non_negative_float, positive_int
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--train", default=str(DATA / "mnist_train.npz"))
@@ -87,6 +87,9 @@ def parse_args(argv=None):
                         "hinge D loss + -E[D(G(z))]")
     p.add_argument("--spectral-normalization", action="store_true",
                    help="spectral normalisation of every discriminator layer")
+    p.add_argument("--r1-weight", type=non_negative_float, default=0.0,
+                   help="gamma of the R1 regulariser on real data (GAN r1_weight; "
+                        "Mescheder et al. 2018); 0 turns it off")
     p.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of the generator")
     p.add_argument("--discriminator-lr", type=float, default=None,
                    help="Adam learning rate of the discriminator (default --lr; a larger "
@@ -118,6 +121,7 @@ def build_gan(args):
               generator_loss="hinge" if args.loss == "hinge" else "non_saturating",
               discriminator_loss=args.loss,
               spectral_normalization=args.spectral_normalization,
+              r1_weight=args.r1_weight,
               discriminator_filters=(tuple(args.discriminator_filters)
                                      if args.discriminator_filters else None))
     ema = (dict(use_ema=True, ema_momentum=args.generator_ema)
