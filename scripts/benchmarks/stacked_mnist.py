@@ -275,8 +275,9 @@ def main(argv=None):
     if args.beside:
         try:
             beside = json.loads(pathlib.Path(args.beside).read_text())["results"]
-            assert all("curve" in r and "name" in r for r in beside)
-        except (OSError, ValueError, KeyError, TypeError, AssertionError) as err:
+            if not all("curve" in r and "name" in r for r in beside):
+                raise KeyError("a result without 'curve' or 'name'")
+        except (OSError, ValueError, KeyError, TypeError) as err:
             p.error(f"expected --beside to name a stacked_mnist.py results file, received "
                     f"{args.beside!r} ({type(err).__name__})")
         beside = [{**r, "name": f"{r['name']} (earlier run)"} for r in beside]
