@@ -67,26 +67,26 @@ class KeepRawGenerator(keras.callbacks.Callback):
 
 
 def parse_args(argv=None):
-    from keras_genmodels.tasks.arguments import non_negative_float, positive_int
+    from keras_genmodels.tasks.arguments import non_negative_float, positive_float, positive_int
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--train", default=str(DATA / "mnist_train.npz"))
     p.add_argument("--test", default=str(DATA / "mnist_test.npz"))
-    p.add_argument("--minutes", type=float, default=20.0,
+    p.add_argument("--minutes", type=positive_float, default=20.0,
                    help="wall-time budget of the GAN training (scoring excluded)")
-    p.add_argument("--epochs", type=int, default=1000,
+    p.add_argument("--epochs", type=positive_int, default=1000,
                    help="at most this many epochs; the time budget normally ends fit first")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--latent-dim", type=int, default=64)
-    p.add_argument("--filters", type=int, nargs="+", default=[64, 32],
+    p.add_argument("--batch-size", type=positive_int, default=64)
+    p.add_argument("--latent-dim", type=positive_int, default=64)
+    p.add_argument("--filters", type=positive_int, nargs="+", default=[64, 32],
                    help="generator (and default discriminator) filters, low resolution first")
-    p.add_argument("--discriminator-filters", type=int, nargs="+", default=None,
+    p.add_argument("--discriminator-filters", type=positive_int, nargs="+", default=None,
                    help="discriminator filters, low resolution first (default --filters)")
     p.add_argument("--output-kernel-size", type=positive_int, default=None,
                    help="draw the image with a stride-1 k x k convolution from 28x28 "
                         "features (GAN generator_output_kernel_size; default: Radford et "
                         "al.'s stride-2 transposed output layer)")
-    p.add_argument("--discriminator-steps", type=int, default=1,
+    p.add_argument("--discriminator-steps", type=positive_int, default=1,
                    help="k: discriminator updates per generator update")
     p.add_argument("--loss", choices=("logistic", "hinge"), default="logistic",
                    help="logistic: Goodfellow's D loss + non-saturating G loss; hinge: "
@@ -96,15 +96,15 @@ def parse_args(argv=None):
     p.add_argument("--r1-weight", type=non_negative_float, default=0.0,
                    help="gamma of the R1 regulariser on real data (GAN r1_weight; "
                         "Mescheder et al. 2018); 0 turns it off")
-    p.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of the generator")
-    p.add_argument("--discriminator-lr", type=float, default=None,
+    p.add_argument("--lr", type=positive_float, default=2e-4, help="Adam learning rate of the generator")
+    p.add_argument("--discriminator-lr", type=positive_float, default=None,
                    help="Adam learning rate of the discriminator (default --lr; a larger "
                         "one is the two time-scale update rule of Heusel et al. 2017)")
     p.add_argument("--beta1", type=float, default=0.5, help="Adam beta_1 of both players")
     p.add_argument("--generator-ema", type=float, default=0.999,
                    help="momentum of the exponential moving average of the generator's "
                         "weights (Keras optimizer `use_ema`; Yazici et al. 2019); 0 turns it off")
-    p.add_argument("--num-samples", type=int, default=10000, help="generated images scored")
+    p.add_argument("--num-samples", type=positive_int, default=10000, help="generated images scored")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/benchmarks/dcgan_mnist")
     p.add_argument("--json", default=None,
@@ -112,6 +112,10 @@ def parse_args(argv=None):
     p.add_argument("--quick", action="store_true",
                    help="1-minute budget on 10,000 training images, 2,000 samples scored")
     args = p.parse_args(argv)
+    for name in ("beta1", "generator_ema"):     # Adam's beta_1 and the EMA momentum
+        if not 0.0 <= getattr(args, name) < 1.0:
+            p.error(f"expected --{name.replace('_', '-')} in [0, 1), received "
+                    f"{getattr(args, name)}")
     if args.quick:
         args.minutes, args.num_samples = 1.0, 2000
     return args
