@@ -305,7 +305,7 @@ def main(argv=None):
                           "triples of the generated samples; KL = KL(q_gen || uniform(1000))",
               "backend": keras.backend.backend(), "args": vars(args),
               "classifier_test_accuracy": fx.test_accuracy, "real_reference": real,
-              "paper_table2": PAPER, "machine": "shared 2-core CPU (~7 concurrent jobs)",
+              "paper_table2": PAPER, "machine": "shared 2-core CPU (other jobs may run: timings vary)",
               "results": [], "beside": args.beside}
     path = out / f"stacked_mnist{tag}.json"
     max_steps = args.steps
