@@ -409,15 +409,15 @@ class GAN(AdversarialModel):
     def discriminator_objective(self, real, fake, labels):
         """Hook: `(loss, logs)` of one discriminator update on `real` and
         `fake` `(m, *data_shape)` with `labels` `(m,)` or None."""
-        real_logits = self.discriminator_logits(real, labels)
+        real_packed, packed_labels = self.pack(real), self._pack_labels(labels)
+        real_logits = self.packed_logits(real_packed, packed_labels)
         fake_logits = self.discriminator_logits(fake, labels)
         loss = L.DISCRIMINATOR_LOSSES[self.discriminator_loss](real_logits, fake_logits)
         logs = {"d_real": ops.mean(ops.sigmoid(real_logits)),
                 "d_fake": ops.mean(ops.sigmoid(fake_logits))}
-        if self.r1_weight:
-            packed_labels = self._pack_labels(labels)
+        if self.r1_weight:   # R1 differentiates D at the same packed real inputs
             grads = B.input_gradient(
-                lambda x: self.packed_logits(x, packed_labels), self.pack(real))
+                lambda x: self.packed_logits(x, packed_labels), real_packed)
             logs["r1_penalty"] = L.r1_penalty(grads)
             loss = loss + 0.5 * self.r1_weight * logs["r1_penalty"]
         return loss, {"d_loss": loss, **logs}
