@@ -29,8 +29,8 @@ def dcgan_mnist():
     (["--batch-size", "0"], "positive integer"), (["--filters", "64", "-32"], "positive integer"),
     (["--discriminator-steps", "two"], "positive integer"), (["--lr", "0"], "> 0"),
     (["--minutes", "-1"], "> 0"), (["--r1-weight", "-1"], ">= 0"),
-    (["--generator-ema", "1.0"], "--generator-ema in [0, 1)"),
-    (["--beta1", "-0.1"], "--beta1 in [0, 1)"),
+    (["--generator-ema", "1.0"], "argument --generator-ema: expected a number in [0, 1)"),
+    (["--beta1", "-0.1"], "argument --beta1: expected a number in [0, 1)"),
 ])
 def test_dcgan_mnist_rejects_bad_options(dcgan_mnist, argv, expected, capsys):
     with pytest.raises(SystemExit) as exit_info:

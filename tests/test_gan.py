@@ -429,6 +429,9 @@ def test_cli_dcgan_exposes_stabilisers_ttur_and_ema():
     assert float(to_numpy(d.learning_rate)) == pytest.approx(4e-4)
     assert float(to_numpy(g.learning_rate)) == pytest.approx(1e-4)
     assert (g.use_ema, g.ema_momentum, d.use_ema) == (True, 0.99, False)
+    for bad in ("1.0", "-0.1", "x"):       # an EMA momentum is refused by the parser
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--generator-ema", bad])
     args.model = "wgan_gp"                 # the critic has its own penalty: R1 is refused
     with pytest.raises(ValueError, match="expected --r1-weight 0 for wgan_gp"):
         task.build(args, (8, 8, 1))

@@ -73,6 +73,14 @@ def probability(text):
     return value
 
 
+def momentum(text):
+    """A float in [0, 1) (Adam's beta_1, an EMA momentum; 0 allowed, 1 never decays)."""
+    value = _float(text, "a number in [0, 1)")
+    if not 0.0 <= value < 1.0:
+        _fail("a number in [0, 1)", text)
+    return value
+
+
 def open_probability(text):
     """A float in (0, 1) (e.g. a sparsity target)."""
     value = _float(text, "a number strictly between 0 and 1")

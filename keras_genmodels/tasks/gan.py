@@ -20,8 +20,8 @@ Examples:
     genmodels sample --model saved_models/cgan/model.keras --label 3
 """
 
-from keras_genmodels.tasks.arguments import (non_negative_float, positive_float, positive_int,
-                                             positive_int_list)
+from keras_genmodels.tasks.arguments import (momentum, non_negative_float, positive_float,
+                                             positive_int, positive_int_list)
 
 DEFAULT_DATASET = "digits"
 DEFAULT_EPOCHS = 20
@@ -67,7 +67,7 @@ def add_arguments(parser):
     parser.add_argument("--discriminator-learning-rate", type=positive_float, default=None,
                         help="D's Adam rate (default --learning-rate; a larger one is TTUR, "
                              "Heusel et al. 2017)")
-    parser.add_argument("--generator-ema", type=float, default=0.0,
+    parser.add_argument("--generator-ema", type=momentum, default=0.0,
                         help="momentum of an exponential moving average of G's weights "
                              "(Keras optimizer use_ema), swapped in at the end of training; "
                              "0 (default) turns it off")

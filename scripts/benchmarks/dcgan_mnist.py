@@ -67,7 +67,8 @@ class KeepRawGenerator(keras.callbacks.Callback):
 
 
 def parse_args(argv=None):
-    from keras_genmodels.tasks.arguments import non_negative_float, positive_float, positive_int
+    from keras_genmodels.tasks.arguments import (momentum, non_negative_float, positive_float,
+                                                 positive_int)
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--train", default=str(DATA / "mnist_train.npz"))
@@ -100,8 +101,8 @@ def parse_args(argv=None):
     p.add_argument("--discriminator-lr", type=positive_float, default=None,
                    help="Adam learning rate of the discriminator (default --lr; a larger "
                         "one is the two time-scale update rule of Heusel et al. 2017)")
-    p.add_argument("--beta1", type=float, default=0.5, help="Adam beta_1 of both players")
-    p.add_argument("--generator-ema", type=float, default=0.999,
+    p.add_argument("--beta1", type=momentum, default=0.5, help="Adam beta_1 of both players")
+    p.add_argument("--generator-ema", type=momentum, default=0.999,
                    help="momentum of the exponential moving average of the generator's "
                         "weights (Keras optimizer `use_ema`; Yazici et al. 2019); 0 turns it off")
     p.add_argument("--num-samples", type=positive_int, default=10000, help="generated images scored")
@@ -112,10 +113,6 @@ def parse_args(argv=None):
     p.add_argument("--quick", action="store_true",
                    help="1-minute budget on 10,000 training images, 2,000 samples scored")
     args = p.parse_args(argv)
-    for name in ("beta1", "generator_ema"):     # Adam's beta_1 and the EMA momentum
-        if not 0.0 <= getattr(args, name) < 1.0:
-            p.error(f"expected --{name.replace('_', '-')} in [0, 1), received "
-                    f"{getattr(args, name)}")
     if args.quick:
         args.minutes, args.num_samples = 1.0, 2000
     return args
