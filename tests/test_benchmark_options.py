@@ -45,3 +45,19 @@ def test_dcgan_mnist_defaults_and_quick(dcgan_mnist):
         (10.0, [128, 64], 20.0, 0.999)
     quick = dcgan_mnist.parse_args(["--quick"])
     assert (quick.minutes, quick.num_samples) == (1.0, 2000)
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--steps", "0"], "positive integer"), (["--steps", "ten"], "positive integer"),
+    (["--tag", "../elsewhere"], "--tag"), (["--beside", "/nonexistent/run.json"], "--beside"),
+    (["--beside", "CORRUPT"], "--beside")])
+def test_stacked_mnist_rejects_bad_options_before_loading_data(argv, expected, capsys, tmp_path):
+    corrupt = tmp_path / "run.json"
+    corrupt.write_text('{"results": [{"name": "DCGAN"')     # cut short
+    argv = [str(corrupt) if a == "CORRUPT" else a for a in argv]
+    module = load_script("stacked_mnist")
+    # A missing source file would fail later (in load_source_digits); exit 2 comes first.
+    with pytest.raises(SystemExit) as exit_info:
+        module.main([*argv, "--train", "/nonexistent/mnist.npz"])
+    assert exit_info.value.code == 2
+    assert expected in capsys.readouterr().err

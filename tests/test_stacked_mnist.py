@@ -5,9 +5,7 @@ Run under every backend: KERAS_BACKEND=tensorflow|jax|torch python -m pytest
 tests/test_stacked_mnist.py
 """
 
-import importlib.util
 import math
-import pathlib
 
 import numpy as np
 import pytest
@@ -171,24 +169,3 @@ def test_each_channel_is_classified_separately_in_order():
     with pytest.raises(ValueError, match=r"classes in \[0, 10\)"):
         mode_indices(np.array([[1, 2, 10]]))
 
-
-# --- benchmark script ------------------------------------------------------------------------
-SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "scripts/benchmarks/stacked_mnist.py"
-
-
-@pytest.mark.parametrize("argv, expected", [
-    (["--steps", "0"], "positive integer"), (["--steps", "ten"], "positive integer"),
-    (["--tag", "../elsewhere"], "--tag"), (["--beside", "/nonexistent/run.json"], "--beside"),
-    (["--beside", "CORRUPT"], "--beside")])
-def test_benchmark_rejects_bad_options_before_loading_data(argv, expected, capsys, tmp_path):
-    corrupt = tmp_path / "run.json"
-    corrupt.write_text('{"results": [{"name": "DCGAN"')     # cut short
-    argv = [str(corrupt) if a == "CORRUPT" else a for a in argv]
-    spec = importlib.util.spec_from_file_location("stacked_mnist_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    # A missing source file would fail later (in load_source_digits); exit 2 comes first.
-    with pytest.raises(SystemExit) as exit_info:
-        module.main([*argv, "--train", "/nonexistent/mnist.npz"])
-    assert exit_info.value.code == 2
-    assert expected in capsys.readouterr().err
