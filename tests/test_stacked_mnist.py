@@ -168,4 +168,3 @@ def test_each_channel_is_classified_separately_in_order():
         classify_channels(np.zeros((4, 5, 5, 1)), _brightness_classifier)
     with pytest.raises(ValueError, match=r"classes in \[0, 10\)"):
         mode_indices(np.array([[1, 2, 10]]))
-
